@@ -1,0 +1,1 @@
+"""Customers, people, mailboxes and their settings sheets, the server registry, imports."""

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Customers and mailboxes")
+
+    def ready(self) -> None:
+        from accounts.roles import staff_groups_ensure
+
+        post_migrate.connect(staff_groups_ensure, sender=self)

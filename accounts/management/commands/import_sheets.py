@@ -1,0 +1,8 @@
+from accounts.imports import SHEET_COLUMNS
+from accounts.management.commands._importing import ImportCommand
+
+
+class Command(ImportCommand):
+    help = "Import mailboxes and their settings sheets from a CSV file: " + ",".join(SHEET_COLUMNS)
+    kind = "sheets"
+    label = "mailboxes"

@@ -1,0 +1,112 @@
+"""Demo data: a hosting company's registry, three customers, staff and customer logins.
+
+Idempotent: it goes through the same importers as real files, so running it
+again changes nothing.
+"""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.imports import servers_import, sheets_import
+from accounts.models import Customer, Mailbox, Membership, SettingsSheet, sheet_record
+from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP, staff_groups_ensure
+from accounts.sheets import SheetValues
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+SERVERS = """hostname,status,replaced_by,note
+mail.hosting.example,current,,現行サーバ (証明書は mail.hosting.example を名乗る)
+mail2.hosting.example,current,,現行サーバ (2 号機)
+pop.hosting.example,legacy,mail.hosting.example,旧受信サーバ名
+smtp.hosting.example,legacy,mail.hosting.example,旧送信サーバ名
+mail.aaabb.co.jp,legacy,mail.hosting.example,お客様ドメイン名の旧サーバ名 (証明書に含まれない)
+"""
+
+SHEETS = """customer,customer_name,email,username,protocol,incoming_host,incoming_port,incoming_security,outgoing_host,outgoing_port,outgoing_security,smtp_auth
+aaabb,株式会社エーエービービー,test01@aaabb.co.jp,test01,pop3,mail.aaabb.co.jp,587,ssl,mail.aaabb.co.jp,995,ssl,smtp-auth
+yamada-shoten,山田商店,shop@yamada-shoten.example,shop,pop3,mail.hosting.example,110,none,mail.hosting.example,25,none,smtp-auth
+yamada-shoten,山田商店,order@yamada-shoten.example,order,pop3,pop.hosting.example,110,none,smtp.hosting.example,25,none,pop-before-smtp
+yamada-shoten,山田商店,taro@yamada-shoten.example,taro,pop3,pop.hosting.example,995,ssl,smtp.hosting.example,465,ssl,smtp-auth
+sato-clinic,佐藤クリニック,reception@sato-clinic.example,reception@sato-clinic.example,imap,mail2.hosting.example,993,ssl,mail2.hosting.example,587,starttls,smtp-auth
+"""
+
+CONTACTS = {
+    "aaabb": "it@aaabb.co.jp",
+    "yamada-shoten": "owner@yamada-shoten.example",
+    "sato-clinic": "office@sato-clinic.example",
+}
+
+# login, e-mail, staff group or None, customers
+LOGINS = [
+    ("support", "support@hosting.example", SUPPORT_GROUP, []),
+    ("admin", "admin@hosting.example", ADMIN_GROUP, []),
+    ("aaabb", "it@aaabb.co.jp", None, ["aaabb"]),
+    ("yamada", "owner@yamada-shoten.example", None, ["yamada-shoten"]),
+    ("multi", "office@sato-clinic.example", None, ["sato-clinic", "aaabb"]),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print the demo logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            staff_groups_ensure()
+            servers_import(SERVERS.encode())
+            sheets_import(SHEETS.encode())
+            for slug, address in CONTACTS.items():
+                Customer.objects.filter(slug=slug, contact_emails="").update(contact_emails=address)
+            self.logins_ensure()
+            self.history_ensure()
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for login, _email, group, slugs in LOGINS:
+            role = f"staff ({group})" if group else "customer: " + ", ".join(slugs)
+            self.stdout.write(f"  {login:<8} {role}")
+
+    def logins_ensure(self) -> None:
+        User = get_user_model()
+        for login, email, group, slugs in LOGINS:
+            user, created = User.objects.get_or_create(
+                username=login, defaults={"email": email, "is_staff": bool(group)}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            if group:
+                user.groups.add(Group.objects.get(name=group))
+            for slug in slugs:
+                Membership.objects.get_or_create(
+                    user=user, customer=Customer.objects.get(slug=slug)
+                )
+
+    def history_ensure(self) -> None:
+        """A mailbox with a history: imported with the old name over plain IMAP, then fixed."""
+        mailbox, _created = Mailbox.objects.get_or_create(
+            email="info@aaabb.co.jp",
+            defaults={
+                "customer": Customer.objects.get(slug="aaabb"),
+                "username": "info@aaabb.co.jp",
+                "protocol": "imap",
+            },
+        )
+        if mailbox.current_sheet_id is None:
+            sheet_record(
+                mailbox,
+                SheetValues(
+                    "mail.aaabb.co.jp", 143, "none", "mail.aaabb.co.jp", 25, "none", "smtp-auth"
+                ),
+                source=SettingsSheet.Source.IMPORT,
+            )
+        sheet_record(
+            mailbox,
+            SheetValues(
+                "mail.hosting.example", 993, "ssl", "mail.hosting.example", 465, "ssl", "smtp-auth"
+            ),
+            source=SettingsSheet.Source.STAFF,
+            by=get_user_model().objects.get(username="support"),
+            note="お客様から電話: SSL 設定に変更済み",
+        )

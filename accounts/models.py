@@ -1,0 +1,308 @@
+"""Customers (tenants), people's memberships, the server-name registry,
+mailboxes and their versioned settings sheets, and uploaded import files."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import StrIndex, Substr
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import TenantQuerySet
+from accounts.sheets import SHEET_FIELDS, Protocol, Security, SheetValues, SmtpAuth
+
+
+class Language(models.TextChoices):
+    JA = "ja", "日本語"
+    EN = "en", "English"
+
+
+class Customer(models.Model):
+    tenant_path = ""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("customer ID"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    contact_emails = models.TextField(
+        _("contact e-mail addresses"), blank=True, help_text=_("One address per line.")
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.JA
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def contact_email_list(self) -> list[str]:
+        return [line.strip() for line in self.contact_emails.splitlines() if line.strip()]
+
+
+class Membership(models.Model):
+    """A person who may see a customer's pages; one person may belong to several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "customer"], name="membership_unique"),
+        ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer}"
+
+
+class ServerName(models.Model):
+    """The hosting company's registry of mail server names."""
+
+    class Status(models.TextChoices):
+        CURRENT = "current", _("current")
+        LEGACY = "legacy", _("legacy")
+
+    hostname = models.CharField(_("host name"), max_length=253, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    replaced_by = models.ForeignKey(
+        "self",
+        verbose_name=_("replaced by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        limit_choices_to={"status": "current"},
+    )
+    note = models.TextField(_("note"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["hostname"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="legacy") | Q(replaced_by__isnull=True),
+                name="servername_only_legacy_is_replaced",
+            ),
+        ]
+        verbose_name = _("server name")
+        verbose_name_plural = _("server names")
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class MailboxQuerySet(TenantQuerySet):
+    def search(self, text: str) -> MailboxQuerySet:
+        """Mailboxes matching an address, user name, domain, customer or server name.
+
+        Values are stored lower-case, so plain prefix matches can use the
+        indexes; only customer names (a small table) are matched anywhere.
+        """
+        query = text.strip()
+        if not query:
+            return self.none()
+        lowered = query.lower()
+        customers = Customer.objects.filter(
+            Q(slug__startswith=lowered) | Q(name__icontains=query)
+        ).values("pk")
+        return self.filter(
+            Q(email__startswith=lowered)
+            | Q(username__startswith=query)
+            | Q(domain__startswith=lowered)
+            | Q(customer__in=customers)
+            | Q(current_sheet__incoming_host__startswith=lowered)
+            | Q(current_sheet__outgoing_host__startswith=lowered)
+        )
+
+
+class Mailbox(models.Model):
+    tenant_path = "customer"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="mailboxes")
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    domain = models.GeneratedField(
+        expression=Substr("email", StrIndex("email", Value("@")) + 1),
+        output_field=models.CharField(_("domain"), max_length=253),
+        db_persist=True,
+        db_index=True,
+    )
+    username = models.CharField(_("user name"), max_length=254, db_index=True)
+    protocol = models.CharField(_("protocol"), max_length=4, choices=Protocol.choices)
+    # The latest sheet version, kept here so that lists and rules join one row
+    # per mailbox instead of searching the history for its newest entry.
+    current_sheet = models.OneToOneField(
+        "SettingsSheet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MailboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class SettingsSheet(models.Model):
+    """One version of a mailbox's settings; the newest is the mailbox's current sheet."""
+
+    tenant_path = "mailbox__customer"
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("import")
+        STAFF = "staff", _("staff edit")
+        CUSTOMER = "customer", _("customer")
+        CAMPAIGN = "campaign", _("campaign")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="sheets")
+    version = models.PositiveIntegerField(_("version"))
+    incoming_host = models.CharField(_("incoming server"), max_length=253, db_index=True)
+    incoming_port = models.PositiveIntegerField(_("incoming port"))
+    incoming_security = models.CharField(
+        _("incoming security"), max_length=8, choices=Security.choices
+    )
+    outgoing_host = models.CharField(_("outgoing server"), max_length=253, db_index=True)
+    outgoing_port = models.PositiveIntegerField(_("outgoing port"))
+    outgoing_security = models.CharField(
+        _("outgoing security"), max_length=8, choices=Security.choices
+    )
+    smtp_auth = models.CharField(_("SMTP authentication"), max_length=16, choices=SmtpAuth.choices)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["mailbox", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "version"], name="sheet_version_unique"),
+            models.CheckConstraint(
+                condition=Q(incoming_port__gte=1, incoming_port__lte=65535)
+                & Q(outgoing_port__gte=1, outgoing_port__lte=65535),
+                name="sheet_ports_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(incoming_security__in=Security.values)
+                & Q(outgoing_security__in=Security.values)
+                & Q(smtp_auth__in=SmtpAuth.values),
+                name="sheet_known_choices",
+            ),
+        ]
+        verbose_name = _("settings sheet")
+        verbose_name_plural = _("settings sheets")
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id} v{self.version}"
+
+    @property
+    def values(self) -> SheetValues:
+        return SheetValues(**{name: getattr(self, name) for name in SHEET_FIELDS})
+
+
+class ImportBatch(models.Model):
+    """A file a staff member uploaded: previewed first, then applied by a worker."""
+
+    class Kind(models.TextChoices):
+        SERVERS = "servers", _("server names")
+        SHEETS = "sheets", _("settings sheets")
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("previewed, not applied")
+        INVALID = "invalid", _("refused: the file has errors")
+        QUEUED = "queued", _("waiting for a worker")
+        APPLIED = "applied", _("applied")
+        FAILED = "failed", _("failed, nothing written")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    preview = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.filename}"
+
+
+def sheet_record(
+    mailbox: Mailbox,
+    values: SheetValues,
+    *,
+    source: str,
+    by: Any = None,
+    note: str = "",
+) -> SettingsSheet | None:
+    """Store `values` as the mailbox's new current sheet; None when they equal the current one.
+
+    The mailbox row is locked so two editors cannot both write version N+1.
+    """
+    with transaction.atomic():
+        locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        current = (
+            SettingsSheet.objects.get(pk=locked.current_sheet_id)
+            if locked.current_sheet_id
+            else None
+        )
+        if current is not None and current.values == values:
+            return None
+        sheet = SettingsSheet.objects.create(
+            mailbox=locked,
+            version=current.version + 1 if current else 1,
+            source=source,
+            created_by=by if by is not None and by.is_authenticated else None,
+            note=note,
+            **values.as_dict(),
+        )
+        Mailbox.objects.filter(pk=locked.pk).update(current_sheet=sheet)
+    mailbox.current_sheet = sheet
+    return sheet
+
+
+def latest_sheet_subquery() -> Subquery:
+    """The id of each mailbox's newest sheet, for set-based updates of `current_sheet`."""
+    newest = SettingsSheet.objects.filter(mailbox=OuterRef("pk")).order_by("-version")
+    return Subquery(newest.values("pk")[:1])

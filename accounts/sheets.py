@@ -1,0 +1,161 @@
+"""Pure rules about settings-sheet values: the allowed words, and the parsers
+that turn what a person typed (a form field or a CSV cell) into a clean value
+or an error that says what is wrong. No database access here."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, fields
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email, validate_slug
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Protocol(models.TextChoices):
+    POP3 = "pop3", "POP3"
+    IMAP = "imap", "IMAP"
+
+
+class Security(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS (implicit TLS)")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (no encryption)")
+
+
+class SmtpAuth(models.TextChoices):
+    SMTP_AUTH = "smtp-auth", _("SMTP-AUTH")
+    POP_BEFORE_SMTP = "pop-before-smtp", _("POP before SMTP")
+    NONE = "none", _("None")
+
+
+class SheetValueError(ValueError):
+    """A value that cannot be stored; `message` says what is wrong, for a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+MAX_NAME_LENGTH = 254
+
+
+def _quoted(text: str) -> str:
+    return f"“{text[:60]}”" if text else _("(empty)")
+
+
+def parse_choice(text: str, choices: type[models.TextChoices]) -> str:
+    """One of the choice values, matched without regard to case or spaces around."""
+    value = text.strip().lower()
+    if value in choices.values:
+        return value
+    allowed = ", ".join(choices.values)
+    raise SheetValueError(
+        _("%(value)s is not allowed: use one of %(allowed)s")
+        % {"value": _quoted(text), "allowed": allowed}
+    )
+
+
+def parse_port(text: str | int) -> int:
+    """A port number; full-width digits (as typed in Japanese input mode) are accepted."""
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
+        raise SheetValueError(
+            _("%(value)s is not a port number: use a whole number from 1 to 65535")
+            % {"value": _quoted(raw)}
+        )
+    return int(raw)
+
+
+def normalize_hostname(text: str) -> str:
+    """The host name in lower-case ASCII (IDNA for Japanese names), or an IP address."""
+    raw = text.strip().rstrip(".")
+    if not raw:
+        raise SheetValueError(_("a server name is required"))
+    try:
+        return str(ipaddress.ip_address(raw.strip("[]")))
+    except ValueError:
+        pass
+    try:
+        name = raw.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        name = ""
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise SheetValueError(
+            _("%(value)s is not a valid server name (letters, digits, hyphens and dots)")
+            % {"value": _quoted(raw)}
+        )
+    return name
+
+
+def normalize_email(text: str) -> str:
+    value = text.strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise SheetValueError(
+            _("%(value)s is not a valid e-mail address") % {"value": _quoted(value)}
+        ) from None
+    local, _at, domain = value.rpartition("@")
+    return f"{local}@{normalize_hostname(domain)}".lower()
+
+
+def parse_username(text: str) -> str:
+    value = text.strip()
+    if not value:
+        raise SheetValueError(_("a user name is required"))
+    if len(value) > MAX_NAME_LENGTH or any(ch.isspace() for ch in value):
+        raise SheetValueError(
+            _("%(value)s is not a valid user name (no spaces, at most 254 characters)")
+            % {"value": _quoted(value)}
+        )
+    return value
+
+
+def parse_slug(text: str) -> str:
+    value = text.strip().lower()
+    try:
+        validate_slug(value)
+    except ValidationError:
+        raise SheetValueError(
+            _("%(value)s is not a valid customer ID (letters, digits, hyphens, underscores)")
+            % {"value": _quoted(value)}
+        ) from None
+    if len(value) > 50:
+        raise SheetValueError(_("a customer ID has at most 50 characters"))
+    return value
+
+
+@dataclass(frozen=True)
+class SheetValues:
+    """The settings of one mailbox as its mail program is set up (no password, ever)."""
+
+    incoming_host: str
+    incoming_port: int
+    incoming_security: str
+    outgoing_host: str
+    outgoing_port: int
+    outgoing_security: str
+    smtp_auth: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        return asdict(self)
+
+
+SHEET_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SheetValues))
+
+# How each sheet field is parsed from text: the one place that says so.
+SHEET_PARSERS = {
+    "incoming_host": normalize_hostname,
+    "incoming_port": parse_port,
+    "incoming_security": lambda text: parse_choice(text, Security),
+    "outgoing_host": normalize_hostname,
+    "outgoing_port": parse_port,
+    "outgoing_security": lambda text: parse_choice(text, Security),
+    "smtp_auth": lambda text: parse_choice(text, SmtpAuth),
+}

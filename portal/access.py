@@ -1,0 +1,37 @@
+"""Who may open which page: the one staff check, and the navigation it implies."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import Customer
+from accounts.roles import is_staff_admin, is_staff_member
+
+
+def staff_required(view: Any) -> Any:
+    """Support staff and staff admins only; anyone else signed in gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def navigation(request) -> dict[str, Any]:
+    """Template context: the customers the user may switch between, and the staff links."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_customers": Customer.objects.visible_to(user).only("slug", "name"),
+        "nav_is_staff": is_staff_member(user),
+        "nav_is_admin": is_staff_admin(user),
+    }

@@ -1,0 +1,98 @@
+"""Staff pages: search, mailboxes with their sheet history, sheet edits, customers, registry."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.models import Customer, Mailbox, ServerName, SettingsSheet, sheet_record
+from portal.access import staff_required
+from portal.forms import SheetForm
+
+SEARCH_LIMIT = 50
+
+
+@staff_required
+def staff_home(request):
+    query = request.GET.get("q", "").strip()[:200]
+    mailboxes = customers = None
+    more = False
+    if query:
+        found = list(
+            Mailbox.objects.search(query).select_related("customer", "current_sheet")[
+                : SEARCH_LIMIT + 1
+            ]
+        )
+        mailboxes, more = found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
+        customers = Customer.objects.filter(slug__startswith=query.lower()) | (
+            Customer.objects.filter(name__icontains=query)
+        )
+        customers = customers[:20]
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "query": query,
+            "mailboxes": mailboxes,
+            "more": more,
+            "customers": customers,
+            "limit": SEARCH_LIMIT,
+        },
+    )
+
+
+def _mailbox(code):
+    return get_object_or_404(Mailbox.objects.select_related("customer", "current_sheet"), code=code)
+
+
+@staff_required
+def staff_mailbox(request, code):
+    mailbox = _mailbox(code)
+    history = SettingsSheet.objects.filter(mailbox=mailbox).select_related("created_by")
+    return render(request, "staff/mailbox.html", {"mailbox": mailbox, "history": history})
+
+
+@staff_required
+def staff_sheet_edit(request, code):
+    mailbox = _mailbox(code)
+    form = SheetForm.for_mailbox(mailbox, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            Mailbox.objects.filter(pk=mailbox.pk).update(
+                username=form.cleaned_data["username"], protocol=form.cleaned_data["protocol"]
+            )
+            sheet = sheet_record(
+                mailbox,
+                form.sheet_values(),
+                source=SettingsSheet.Source.STAFF,
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        if sheet is None:
+            messages.info(request, _("The sheet is unchanged: no new version was recorded."))
+        else:
+            messages.success(
+                request, _("Saved as version %(version)d.") % {"version": sheet.version}
+            )
+        return redirect("staff_mailbox", code=mailbox.code)
+    return render(request, "staff/sheet_edit.html", {"mailbox": mailbox, "form": form})
+
+
+@staff_required
+def staff_customer(request, slug):
+    customer = get_object_or_404(Customer, slug=slug)
+    mailboxes = customer.mailboxes.select_related("current_sheet")
+    page = Paginator(mailboxes, 50).get_page(request.GET.get("page"))
+    members = customer.memberships.select_related("user").order_by("user__username")
+    return render(
+        request,
+        "staff/customer.html",
+        {"customer": customer, "page": page, "members": members},
+    )
+
+
+@staff_required
+def staff_servers(request):
+    servers = ServerName.objects.select_related("replaced_by")
+    return render(request, "staff/servers.html", {"servers": servers})

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import customer, staff, staff_imports
+
+urlpatterns = [
+    path("", customer.home, name="home"),
+    path("c/<slug:slug>/", customer.customer_home, name="customer_home"),
+    path("c/<slug:slug>/m/<uuid:code>/", customer.customer_mailbox, name="customer_mailbox"),
+    path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/mailboxes/<uuid:code>/", staff.staff_mailbox, name="staff_mailbox"),
+    path("staff/mailboxes/<uuid:code>/edit/", staff.staff_sheet_edit, name="staff_sheet_edit"),
+    path("staff/customers/<slug:slug>/", staff.staff_customer, name="staff_customer"),
+    path("staff/servers/", staff.staff_servers, name="staff_servers"),
+    path("staff/imports/", staff_imports.import_list, name="import_list"),
+    path("staff/imports/<uuid:code>/", staff_imports.import_detail, name="import_detail"),
+    path("staff/imports/<uuid:code>/apply/", staff_imports.import_apply, name="import_apply"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
