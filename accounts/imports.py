@@ -230,7 +230,11 @@ class SheetRow:
 def _parse_sheet_rows(
     rows: list[tuple[int, dict[str, str]]], plan: ImportPlan
 ) -> tuple[list[SheetRow], dict[str, tuple[int, str]]]:
-    """Every row's cells parsed; the customer names the file gives, by slug."""
+    """Every good row parsed; by customer slug, the first line that names it and the name.
+
+    Customers of rows with other problems count too, so that a missing customer
+    name is reported with everything else.
+    """
     parsed: list[SheetRow] = []
     seen_emails: dict[str, int] = {}
     names: dict[str, tuple[int, str]] = {}
@@ -244,9 +248,11 @@ def _parse_sheet_rows(
         name = cells["customer_name"].strip()
         if len(name) > 200:
             row.fail("customer_name", _("a customer name has at most 200 characters"))
-        elif slug and name:
+        elif slug:
             first = names.setdefault(slug, (line, name))
-            if first[1] != name:
+            if not first[1] and name:
+                names[slug] = (line, name)
+            elif name and first[1] != name:
                 row.fail(
                     "customer_name",
                     _("line %(line)d gives this customer the name %(name)s")
@@ -276,30 +282,25 @@ def sheets_plan(data: bytes) -> ImportPlan:
         return plan
     parsed, names = _parse_sheet_rows(rows, plan)
 
-    customers = {c.slug: c for c in Customer.objects.filter(slug__in={r.slug for r in parsed})}
+    customers = {c.slug: c for c in Customer.objects.filter(slug__in=names)}
     new_customers: dict[str, str] = {}
     renamed: dict[str, str] = {}
-    for row in parsed:
-        if row.slug in customers or row.slug in new_customers:
-            continue
-        if row.slug not in names:
-            RowReader(row.line, {}, plan.problems).fail(
+    for slug, (line, name) in names.items():
+        if slug not in customers and not name:
+            RowReader(line, {}, plan.problems).fail(
                 "customer_name",
                 _("customer %(slug)s does not exist yet: give its name to create it")
-                % {"slug": row.slug},
+                % {"slug": slug},
             )
-            names[row.slug] = (row.line, "")  # report once per customer
-        elif names[row.slug][1]:
-            new_customers[row.slug] = names[row.slug][1]
-    for slug, (_line, name) in names.items():
-        if slug in customers and name and customers[slug].name != name:
+        elif slug not in customers:
+            new_customers[slug] = name
+            plan.notes.append(_("new customer %(slug)s: %(name)s") % {"slug": slug, "name": name})
+        elif name and customers[slug].name != name:
             renamed[slug] = name
             plan.notes.append(
                 _("customer %(slug)s is renamed: %(before)s → %(after)s")
                 % {"slug": slug, "before": customers[slug].name, "after": name}
             )
-    for slug, name in new_customers.items():
-        plan.notes.append(_("new customer %(slug)s: %(name)s") % {"slug": slug, "name": name})
 
     existing: dict[str, Mailbox] = {}
     for chunk in chunked([r.email for r in parsed]):

@@ -1,0 +1,107 @@
+"""Tenant isolation: every customer URL, opened with another customer's ids, is a 404;
+staff pages refuse customers. A customer URL that is not listed here fails the suite."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+# Prefixes of the URLs that are not customer pages (each has its own guard, tested below).
+NOT_CUSTOMER = ("staff/", "admin/", "accounts/", "i18n/")
+
+# Customer URL name -> the kwargs that point it at beta's data.
+OTHER_CUSTOMER_KWARGS = {
+    "customer_home": lambda beta, mailbox: {"slug": beta.slug},
+    "customer_mailbox": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
+}
+# Routes that take no id: they can only show the person's own customers.
+NO_IDS = {"home"}
+
+
+def named_routes(resolver=None, prefix=""):
+    for pattern in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from named_routes(pattern, route)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield route, pattern.name
+
+
+def customer_route_names():
+    return {name for route, name in named_routes() if not route.startswith(NOT_CUSTOMER)}
+
+
+def test_every_customer_url_is_covered_by_the_isolation_test():
+    assert customer_route_names() == set(OTHER_CUSTOMER_KWARGS) | NO_IDS
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_CUSTOMER_KWARGS))
+def test_customer_cannot_open_other_customers_pages(client, alpha_person, beta, beta_mailbox, name):
+    client.force_login(alpha_person)
+    response = client.get(reverse(name, kwargs=OTHER_CUSTOMER_KWARGS[name](beta, beta_mailbox)))
+    assert response.status_code == 404
+    assert beta_mailbox.email not in response.content.decode()
+
+
+def test_mailbox_of_another_customer_under_own_slug_is_404(client, alpha_person, beta_mailbox):
+    client.force_login(alpha_person)
+    url = reverse("customer_mailbox", kwargs={"slug": "alpha", "code": beta_mailbox.code})
+    assert client.get(url).status_code == 404
+
+
+def test_home_lists_only_own_customers(client, alpha_person, beta):
+    client.force_login(alpha_person)
+    response = client.get(reverse("home"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("customer_home", kwargs={"slug": "alpha"})
+    assert "ベータ工業" not in response.content.decode()
+
+
+def staff_urls(mailbox):
+    return [
+        reverse("staff_home") + "?q=info",
+        reverse("staff_mailbox", kwargs={"code": mailbox.code}),
+        reverse("staff_sheet_edit", kwargs={"code": mailbox.code}),
+        reverse("staff_customer", kwargs={"slug": mailbox.customer.slug}),
+        reverse("staff_servers"),
+        reverse("import_list"),
+    ]
+
+
+def test_every_staff_url_is_listed_here(alpha_mailbox):
+    listed = {u.split("?")[0] for u in staff_urls(alpha_mailbox)}
+    staff_names = {name for route, name in named_routes() if route.startswith("staff/")}
+    # import_detail and import_apply need a batch; tests/portal/test_staff_imports.py covers them.
+    assert len(staff_names - {"import_detail", "import_apply"}) == len(listed)
+
+
+def test_staff_pages_refuse_customers(client, alpha_person, alpha_mailbox):
+    client.force_login(alpha_person)
+    for url in staff_urls(alpha_mailbox):
+        assert client.get(url).status_code == 403, url
+
+
+def test_staff_pages_send_strangers_to_login(client, alpha_mailbox):
+    for url in staff_urls(alpha_mailbox):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("login"))
+
+
+def test_staff_flag_alone_is_not_enough(client, django_user_model, alpha_mailbox):
+    user = django_user_model.objects.create_user("nogroup", password="x", is_staff=True)
+    client.force_login(user)
+    assert client.get(staff_urls(alpha_mailbox)[1]).status_code == 403
+
+
+def test_support_staff_open_every_staff_page(client, support, alpha_mailbox):
+    client.force_login(support)
+    for url in staff_urls(alpha_mailbox):
+        assert client.get(url).status_code == 200, url
+
+
+def test_admin_site_is_for_staff_admins_only(client, support, staff_admin, alpha_person):
+    for user in (alpha_person, support):
+        client.force_login(user)
+        assert client.get("/admin/").status_code == 302
+    client.force_login(staff_admin)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/accounts/servername/").status_code == 200
+    assert client.get("/admin/accounts/mailbox/").status_code == 200

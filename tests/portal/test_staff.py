@@ -1,0 +1,165 @@
+"""Staff pages: search, mailbox with history, sheet edits, customer page, registry."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Mailbox, ServerName
+from tests.conftest import make_mailbox
+
+
+@pytest.fixture
+def staff_client(client, support):
+    client.force_login(support)
+    return client
+
+
+def search(client, q):
+    return client.get(reverse("staff_home"), {"q": q}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "found", "not_found"),
+    [
+        ("info@alpha", "info@alpha.example", "sales@beta.example"),
+        ("INFO@ALPHA.EXAMPLE", "info@alpha.example", "sales@beta.example"),
+        ("sales", "sales@beta.example", "info@alpha.example"),
+        ("beta.example", "sales@beta.example", "info@alpha.example"),
+        ("ベータ", "sales@beta.example", "info@alpha.example"),
+        ("alpha", "info@alpha.example", "sales@beta.example"),
+        ("pop.hosting", "sales@beta.example", "info@alpha.example"),
+        ("smtp.hosting.example", "sales@beta.example", "info@alpha.example"),
+    ],
+)
+def test_one_search_box_finds_mailboxes(
+    staff_client, alpha_mailbox, beta_mailbox, query, found, not_found
+):
+    page = search(staff_client, query)
+    assert found in page
+    assert not_found not in page
+
+
+def test_search_with_no_match_says_so(staff_client, alpha_mailbox):
+    assert "No mailboxes." in search(staff_client, "nobody-here")
+
+
+def test_search_lists_matching_customers(staff_client, beta_mailbox):
+    assert reverse("staff_customer", kwargs={"slug": "beta"}) in search(staff_client, "beta")
+
+
+def test_search_is_capped_and_says_so(staff_client, alpha):
+    for n in range(52):
+        make_mailbox(alpha, f"many{n:02d}@alpha.example")
+    page = search(staff_client, "many")
+    assert "Showing the first 50 matches" in page
+
+
+def test_search_query_count_stays_flat(staff_client, alpha, django_assert_max_num_queries):
+    for n in range(30):
+        make_mailbox(alpha, f"q{n:02d}@alpha.example")
+    with django_assert_max_num_queries(12):
+        search(staff_client, "q")
+
+
+def test_mailbox_page_shows_sheet_and_history(staff_client, alpha_mailbox):
+    url = reverse("staff_mailbox", kwargs={"code": alpha_mailbox.code})
+    page = staff_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "info@alpha.example" in page
+    assert "mail.hosting.example:995 (ssl)" in page
+    assert "Edit settings" in page
+
+
+def edit(client, mailbox, **changes):
+    data = {
+        "username": "info",
+        "protocol": "pop3",
+        "incoming_host": "mail.hosting.example",
+        "incoming_port": "995",
+        "incoming_security": "ssl",
+        "outgoing_host": "mail.hosting.example",
+        "outgoing_port": "465",
+        "outgoing_security": "ssl",
+        "smtp_auth": "smtp-auth",
+        "note": "",
+    }
+    data.update(changes)
+    url = reverse("staff_sheet_edit", kwargs={"code": mailbox.code})
+    return client.post(url, data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+
+def test_staff_edit_records_a_new_version_with_who_and_why(staff_client, support, alpha_mailbox):
+    response = edit(
+        staff_client,
+        alpha_mailbox,
+        outgoing_port="587",
+        outgoing_security="starttls",
+        note="電話対応",
+    )
+
+    assert "Saved as version 2." in response.content.decode()
+    mailbox = Mailbox.objects.get(pk=alpha_mailbox.pk)
+    sheet = mailbox.current_sheet
+    assert (sheet.version, sheet.outgoing_port, sheet.outgoing_security) == (2, 587, "starttls")
+    assert (sheet.source, sheet.created_by, sheet.note) == ("staff", support, "電話対応")
+    assert mailbox.sheets.count() == 2
+
+
+def test_unwise_settings_are_accepted(staff_client, alpha_mailbox):
+    edit(
+        staff_client, alpha_mailbox, incoming_port="110", incoming_security="none", smtp_auth="none"
+    )
+    assert Mailbox.objects.get(pk=alpha_mailbox.pk).current_sheet.incoming_port == 110
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("incoming_port", "70000", "is not a port number: use a whole number from 1 to 65535"),
+        ("outgoing_port", "0", "is not a port number"),
+        ("incoming_port", "abc", "Enter a whole number."),
+        ("protocol", "smtp", "Select a valid choice. smtp is not one of the available choices."),
+        ("incoming_security", "tls", "Select a valid choice."),
+        ("incoming_host", "mail server", "is not a valid server name"),
+        ("username", "a b", "is not a valid user name"),
+    ],
+)
+def test_impossible_values_are_refused_and_nothing_is_saved(
+    staff_client, alpha_mailbox, field, value, message
+):
+    response = edit(staff_client, alpha_mailbox, **{field: value})
+    assert message in response.content.decode()
+    mailbox = Mailbox.objects.get(pk=alpha_mailbox.pk)
+    assert mailbox.sheets.count() == 1
+    assert mailbox.username == "info"
+
+
+def test_saving_the_same_values_records_nothing(staff_client, alpha_mailbox):
+    response = edit(staff_client, alpha_mailbox)
+    assert "The sheet is unchanged" in response.content.decode()
+    assert alpha_mailbox.sheets.count() == 1
+
+
+def test_customer_page_lists_contacts_people_and_mailboxes(
+    staff_client, alpha, alpha_person, alpha_mailbox
+):
+    alpha.contact_emails = "it@alpha.example\nboss@alpha.example"
+    alpha.save()
+    page = staff_client.get(reverse("staff_customer", kwargs={"slug": "alpha"})).content.decode()
+    assert "it@alpha.example" in page and "boss@alpha.example" in page
+    assert "alice" in page
+    assert "info@alpha.example" in page
+
+
+def test_unknown_customer_or_mailbox_is_404(staff_client):
+    assert staff_client.get("/staff/customers/nobody/").status_code == 404
+    assert (
+        staff_client.get("/staff/mailboxes/00000000-0000-0000-0000-000000000000/").status_code
+        == 404
+    )
+
+
+def test_registry_page_lists_names_and_replacements(staff_client):
+    new = ServerName.objects.create(hostname="mail.hosting.example", status="current")
+    ServerName.objects.create(hostname="pop.hosting.example", status="legacy", replaced_by=new)
+    page = staff_client.get(reverse("staff_servers"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "pop.hosting.example" in page
+    assert "legacy" in page
