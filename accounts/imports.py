@@ -198,9 +198,8 @@ def servers_apply(plan: ImportPlan) -> None:
             continue
         values = dict(change.after)
         if "replaced_by" in values:
-            values["replaced_by_id"] = (
-                ids[values.pop("replaced_by")] if values["replaced_by"] else None
-            )
+            replacement = values.pop("replaced_by")
+            values["replaced_by_id"] = ids[replacement] if replacement else None
         ServerName.objects.filter(pk=ids[change.key]).update(**values)
 
 
