@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.imports import IMPORTERS, PLANNERS, ImportRefused
@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def import_batch_create(*, kind: str, filename: str, content: bytes, by: Any) -> ImportBatch:
-    """Store the upload with its preview; a file with problems is kept as refused."""
+    """Store the upload with its preview (in the current language); a file with problems
+    is kept as refused."""
     plan = PLANNERS[kind](content)
     status = ImportBatch.Status.INVALID if plan.problems else ImportBatch.Status.PREVIEW
     return ImportBatch.objects.create(
@@ -28,6 +29,7 @@ def import_batch_create(*, kind: str, filename: str, content: bytes, by: Any) ->
         uploaded_by=by,
         status=status,
         preview=plan.summary(),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
 
 
@@ -58,21 +60,21 @@ def import_batch_apply(batch_id: int) -> None:
         if batch is None:
             return
         try:
-            plan = IMPORTERS[batch.kind](bytes(batch.content), by=batch.uploaded_by)
+            with translation.override(batch.language):
+                plan = IMPORTERS[batch.kind](bytes(batch.content), by=batch.uploaded_by)
         except ImportRefused as refused:
             batch.status = ImportBatch.Status.FAILED
-            batch.result = {"problems": [str(p) for p in refused.problems[:500]]}
+            with translation.override(batch.language):
+                batch.result = {"problems": [str(p) for p in refused.problems[:500]]}
         except DatabaseError as error:
             log.exception("import batch %s failed", batch_id)
             batch.status = ImportBatch.Status.FAILED
-            batch.result = {
-                "problems": [
-                    _("the database refused the change (%(error)s); nothing was written")
-                    % {"error": type(error).__name__}
-                ]
-            }
+            with translation.override(batch.language):
+                message = _("the database refused the change (%(error)s); nothing was written")
+            batch.result = {"problems": [message % {"error": type(error).__name__}]}
         else:
-            batch.status, batch.result = ImportBatch.Status.APPLIED, plan.summary()
+            with translation.override(batch.language):
+                batch.status, batch.result = ImportBatch.Status.APPLIED, plan.summary()
         batch.applied_at = timezone.now()
         batch.save(update_fields=["status", "result", "applied_at"])
 

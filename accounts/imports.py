@@ -38,6 +38,7 @@ MAILBOX_FIELDS = ("username", "protocol")
 SHEET_FIELDS_SET = frozenset(SHEET_FIELDS)
 CHUNK = 2000
 PREVIEW_LIMIT = 500
+NOTES_LIMIT = 10  # customers named one by one in the notes; the rest are counted
 
 CREATED, CHANGED, UNCHANGED = "created", "changed", "unchanged"
 
@@ -271,16 +272,10 @@ def _parse_sheet_rows(
     return parsed, names
 
 
-def sheets_plan(data: bytes) -> ImportPlan:
-    """Check a settings-sheet file against the database; write nothing."""
-    plan = ImportPlan(kind="sheets")
-    try:
-        _names, rows, plan.problems = read_table(data, SHEET_COLUMNS)
-    except ImportRefused as refused:
-        plan.problems = refused.problems
-        return plan
-    parsed, names = _parse_sheet_rows(rows, plan)
-
+def _plan_customers(
+    names: dict[str, tuple[int, str]], plan: ImportPlan
+) -> tuple[dict[str, Customer], dict[str, str], dict[str, str]]:
+    """The file's customers that exist, those to create and those to rename (slug → name)."""
     customers = {c.slug: c for c in Customer.objects.filter(slug__in=names)}
     new_customers: dict[str, str] = {}
     renamed: dict[str, str] = {}
@@ -293,14 +288,35 @@ def sheets_plan(data: bytes) -> ImportPlan:
             )
         elif slug not in customers:
             new_customers[slug] = name
-            plan.notes.append(_("new customer %(slug)s: %(name)s") % {"slug": slug, "name": name})
+            if len(new_customers) <= NOTES_LIMIT:
+                plan.notes.append(
+                    _("new customer %(slug)s: %(name)s") % {"slug": slug, "name": name}
+                )
         elif name and customers[slug].name != name:
             renamed[slug] = name
-            plan.notes.append(
-                _("customer %(slug)s is renamed: %(before)s → %(after)s")
-                % {"slug": slug, "before": customers[slug].name, "after": name}
-            )
+            if len(renamed) <= NOTES_LIMIT:
+                plan.notes.append(
+                    _("customer %(slug)s is renamed: %(before)s → %(after)s")
+                    % {"slug": slug, "before": customers[slug].name, "after": name}
+                )
+    if len(new_customers) > NOTES_LIMIT:
+        plan.notes.append(_("… %(count)d new customers in all") % {"count": len(new_customers)})
+    if len(renamed) > NOTES_LIMIT:
+        plan.notes.append(_("… %(count)d renamed customers in all") % {"count": len(renamed)})
+    return customers, new_customers, renamed
 
+
+def sheets_plan(data: bytes) -> ImportPlan:
+    """Check a settings-sheet file against the database; write nothing."""
+    plan = ImportPlan(kind="sheets")
+    try:
+        _names, rows, plan.problems = read_table(data, SHEET_COLUMNS)
+    except ImportRefused as refused:
+        plan.problems = refused.problems
+        return plan
+    parsed, names = _parse_sheet_rows(rows, plan)
+
+    customers, new_customers, renamed = _plan_customers(names, plan)
     existing: dict[str, Mailbox] = {}
     for chunk in chunked([r.email for r in parsed]):
         for mailbox in Mailbox.objects.filter(email__in=chunk).select_related(

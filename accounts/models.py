@@ -175,7 +175,7 @@ class SettingsSheet(models.Model):
     class Source(models.TextChoices):
         IMPORT = "import", _("import")
         STAFF = "staff", _("staff edit")
-        CUSTOMER = "customer", _("customer")
+        CUSTOMER = "customer", _("customer (self-service)")
         CAMPAIGN = "campaign", _("campaign")
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="sheets")
@@ -255,6 +255,8 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    # The uploader's language: the worker writes the outcome's messages in it.
+    language = models.CharField(max_length=8, default="ja")
     preview = models.JSONField(default=dict)
     result = models.JSONField(default=dict)
     applied_at = models.DateTimeField(null=True, blank=True)
