@@ -41,7 +41,7 @@ lint: install
 
 # Needs GNU gettext; the compiled .mo files are committed so `make run` does not.
 messages: install
-	$(PY) manage.py makemessages -l ja -l en --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py makemessages -l ja --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
@@ -99,11 +98,6 @@ def chunked(items: list, size: int = CHUNK) -> Iterator[list]:
 # Server names
 
 
-@lru_cache(maxsize=65536)
-def _hostname(text: str) -> str:
-    return normalize_hostname(text)
-
-
 def servers_plan(data: bytes) -> ImportPlan:
     """Check a `hostname,status,replaced_by[,note]` file against the registry; write nothing."""
     plan = ImportPlan(kind="servers")
@@ -117,9 +111,9 @@ def servers_plan(data: bytes) -> ImportPlan:
     parsed: dict[str, tuple[int, str, str | None, str | None]] = {}
     for line, cells in rows:
         row = RowReader(line, cells, plan.problems)
-        hostname = row.get("hostname", _hostname)
+        hostname = row.get("hostname", normalize_hostname)
         status = row.get("status", lambda t: parse_choice(t, ServerName.Status))
-        replaced_by = row.get("replaced_by", lambda t: _hostname(t) if t.strip() else None)
+        replaced_by = row.get("replaced_by", lambda t: normalize_hostname(t) if t.strip() else None)
         note = cells["note"].strip() if has_note else None
         if hostname is None:
             continue
@@ -306,6 +300,30 @@ def _plan_customers(
     return customers, new_customers, renamed
 
 
+@dataclass
+class StoredMailbox:
+    """What the database holds for a mailbox the file names: read as plain values, since
+    building 100,000 model objects would cost more than the whole comparison."""
+
+    pk: int
+    slug: str
+    version: int | None
+    values: dict[str, Any]
+
+
+def _existing_mailboxes(emails: list[str]) -> dict[str, StoredMailbox]:
+    sheet = [f"current_sheet__{name}" for name in SHEET_FIELDS]
+    columns = ["pk", "email", "customer__slug", "current_sheet__version", *MAILBOX_FIELDS, *sheet]
+    found: dict[str, StoredMailbox] = {}
+    for chunk in chunked(emails):
+        for pk, email, slug, version, *values in Mailbox.objects.filter(
+            email__in=chunk
+        ).values_list(*columns):
+            names = MAILBOX_FIELDS + (SHEET_FIELDS if version is not None else ())
+            found[email] = StoredMailbox(pk, slug, version, dict(zip(names, values, strict=False)))
+    return found
+
+
 def sheets_plan(data: bytes) -> ImportPlan:
     """Check a settings-sheet file against the database; write nothing."""
     plan = ImportPlan(kind="sheets")
@@ -317,34 +335,24 @@ def sheets_plan(data: bytes) -> ImportPlan:
     parsed, names = _parse_sheet_rows(rows, plan)
 
     customers, new_customers, renamed = _plan_customers(names, plan)
-    existing: dict[str, Mailbox] = {}
-    for chunk in chunked([r.email for r in parsed]):
-        for mailbox in Mailbox.objects.filter(email__in=chunk).select_related(
-            "customer", "current_sheet"
-        ):
-            existing[mailbox.email] = mailbox
-
+    existing = _existing_mailboxes([r.email for r in parsed])
     for row in parsed:
         mailbox = existing.get(row.email)
-        if mailbox is not None and mailbox.customer.slug != row.slug:
+        if mailbox is not None and mailbox.slug != row.slug:
             RowReader(row.line, {}, plan.problems).fail(
                 "customer",
                 _("this address belongs to customer %(slug)s; an import does not move mailboxes")
-                % {"slug": mailbox.customer.slug},
+                % {"slug": mailbox.slug},
             )
             continue
         after = {"username": row.username, "protocol": row.protocol, **row.values.as_dict()}
         if mailbox is None:
             plan.changes.append(Change(row.line, row.email, CREATED, {}, after))
             continue
-        before = {"username": mailbox.username, "protocol": mailbox.protocol}
-        if mailbox.current_sheet is not None:
-            before.update(mailbox.current_sheet.values.as_dict())
-        differs = {k: v for k, v in after.items() if before.get(k) != v}
+        differs = {k: v for k, v in after.items() if mailbox.values.get(k) != v}
         action = CHANGED if differs else UNCHANGED
-        plan.changes.append(
-            Change(row.line, row.email, action, {k: before.get(k) for k in differs}, differs)
-        )
+        before = {k: mailbox.values.get(k) for k in differs}
+        plan.changes.append(Change(row.line, row.email, action, before, differs))
     plan.problems.sort(key=lambda p: p.line)
     plan.work = {
         "rows": {r.email: r for r in parsed},
@@ -363,7 +371,7 @@ def sheets_apply(
     work = plan.work
     rows: dict[str, SheetRow] = work["rows"]
     customers: dict[str, Customer] = dict(work["customers"])
-    existing: dict[str, Mailbox] = work["existing"]
+    existing: dict[str, StoredMailbox] = work["existing"]
     created_by = by if by is not None and by.is_authenticated else None
     tick = progress or (lambda done, total: None)
 
@@ -385,32 +393,31 @@ def sheets_apply(
         ),
         batch_size=CHUNK,
     )
-    moved = []
-    for change in changed:
-        if change.after.keys() & set(MAILBOX_FIELDS):
-            mailbox = existing[change.key]
-            mailbox.username, mailbox.protocol = (
-                rows[change.key].username,
-                rows[change.key].protocol,
-            )
-            moved.append(mailbox)
+    moved = [
+        Mailbox(pk=existing[c.key].pk, username=rows[c.key].username, protocol=rows[c.key].protocol)
+        for c in changed
+        if c.after.keys() & set(MAILBOX_FIELDS)
+    ]
     Mailbox.objects.bulk_update(moved, MAILBOX_FIELDS, batch_size=CHUNK)
 
     sheets = [
-        SettingsSheet(mailbox=m, version=1, **rows[m.email].values.as_dict()) for m in new_mailboxes
+        SettingsSheet(mailbox_id=m.pk, version=1, **rows[m.email].values.as_dict())
+        for m in new_mailboxes
     ]
-    for change in changed:
-        if change.after.keys() & SHEET_FIELDS_SET:
-            mailbox = existing[change.key]
-            version = mailbox.current_sheet.version + 1 if mailbox.current_sheet else 1
-            sheets.append(
-                SettingsSheet(mailbox=mailbox, version=version, **rows[change.key].values.as_dict())
-            )
+    sheets += [
+        SettingsSheet(
+            mailbox_id=existing[c.key].pk,
+            version=(existing[c.key].version or 0) + 1,
+            **rows[c.key].values.as_dict(),
+        )
+        for c in changed
+        if c.after.keys() & SHEET_FIELDS_SET
+    ]
     for sheet in sheets:
         sheet.source, sheet.created_by = SettingsSheet.Source.IMPORT, created_by
     for chunk in chunked(sheets):
         SettingsSheet.objects.bulk_create(chunk)
-        Mailbox.objects.filter(pk__in=[s.mailbox.pk for s in chunk]).update(
+        Mailbox.objects.filter(pk__in=[s.mailbox_id for s in chunk]).update(
             current_sheet=latest_sheet_subquery()
         )
         tick(len(chunk), len(sheets))

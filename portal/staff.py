@@ -16,9 +16,15 @@ SEARCH_LIMIT = 50
 @staff_required
 def staff_home(request):
     query = request.GET.get("q", "").strip()[:200]
-    mailboxes = customers = None
+    mailboxes = customers = overview = None
     more = False
-    if query:
+    if not query:
+        overview = {
+            "customers": Customer.objects.count(),
+            "mailboxes": Mailbox.objects.count(),
+            "legacy": ServerName.objects.filter(status=ServerName.Status.LEGACY).count(),
+        }
+    else:
         found = list(
             Mailbox.objects.search(query).select_related("customer", "current_sheet")[
                 : SEARCH_LIMIT + 1
@@ -38,6 +44,7 @@ def staff_home(request):
             "more": more,
             "customers": customers,
             "limit": SEARCH_LIMIT,
+            "overview": overview,
         },
     )
 
