@@ -7,18 +7,38 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import TenantQuerySet
-from accounts.sheets import SHEET_FIELDS, Protocol, Security, SheetValues, SmtpAuth
+from accounts.sheets import (
+    SHEET_FIELDS,
+    Protocol,
+    Security,
+    SheetValueError,
+    SheetValues,
+    SmtpAuth,
+    normalize_email,
+)
 
 
 class Language(models.TextChoices):
     JA = "ja", "日本語"
     EN = "en", "English"
+
+
+def validate_contact_emails(text: str) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                normalize_email(line)
+            except SheetValueError as error:
+                raise ValidationError(
+                    _("line %(line)d: %(message)s") % {"line": number, "message": error.message}
+                ) from None
 
 
 class Customer(models.Model):
@@ -28,7 +48,10 @@ class Customer(models.Model):
     slug = models.SlugField(_("customer ID"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     contact_emails = models.TextField(
-        _("contact e-mail addresses"), blank=True, help_text=_("One address per line.")
+        _("contact e-mail addresses"),
+        blank=True,
+        help_text=_("One address per line."),
+        validators=[validate_contact_emails],
     )
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.JA
@@ -107,11 +130,13 @@ class ServerName(models.Model):
 
 
 class MailboxQuerySet(TenantQuerySet):
-    def search(self, text: str) -> MailboxQuerySet:
-        """Mailboxes matching an address, user name, domain, customer or server name.
+    def search(self, text: str, limit: int = 50) -> MailboxQuerySet:
+        """Up to `limit` + 1 mailboxes matching an address, user name, domain, customer
+        or server name (the extra one tells the caller there are more).
 
-        Values are stored lower-case, so plain prefix matches can use the
-        indexes; only customer names (a small table) are matched anywhere.
+        Each kind of match is its own small indexed query (stored values are
+        lower-case, so prefix matches use the indexes); one OR across joined
+        tables would make the database read every mailbox.
         """
         query = text.strip()
         if not query:
@@ -120,14 +145,21 @@ class MailboxQuerySet(TenantQuerySet):
         customers = Customer.objects.filter(
             Q(slug__startswith=lowered) | Q(name__icontains=query)
         ).values("pk")
-        return self.filter(
-            Q(email__startswith=lowered)
-            | Q(username__startswith=query)
-            | Q(domain__startswith=lowered)
-            | Q(customer__in=customers)
-            | Q(current_sheet__incoming_host__startswith=lowered)
-            | Q(current_sheet__outgoing_host__startswith=lowered)
-        )
+        matches = [
+            Q(email__startswith=lowered),
+            Q(username__startswith=query),
+            Q(domain__startswith=lowered),
+            Q(customer__in=customers),
+            Q(current_sheet__incoming_host__startswith=lowered),
+            Q(current_sheet__outgoing_host__startswith=lowered),
+        ]
+        found: dict[int, None] = {}
+        for match in matches:
+            for pk in self.filter(match).order_by().values_list("pk", flat=True)[: limit + 1]:
+                found[pk] = None
+            if len(found) > limit:
+                break
+        return self.filter(pk__in=list(found)[: limit + 1])
 
 
 class Mailbox(models.Model):

@@ -26,9 +26,7 @@ def staff_home(request):
         }
     else:
         found = list(
-            Mailbox.objects.search(query).select_related("customer", "current_sheet")[
-                : SEARCH_LIMIT + 1
-            ]
+            Mailbox.objects.search(query, SEARCH_LIMIT).select_related("customer", "current_sheet")
         )
         mailboxes, more = found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
         customers = Customer.objects.filter(slug__startswith=query.lower()) | (
