@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,10 +12,23 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.imports import IMPORTERS, PLANNERS, ImportRefused
+from accounts.csvfiles import ImportRefused
+from accounts.imports import ImportPlan
 from accounts.models import ImportBatch
+from accounts.server_imports import servers_import, servers_plan
+from accounts.sheet_imports import sheets_import, sheets_plan
 
 log = logging.getLogger(__name__)
+
+# By ImportBatch.Kind: check only (preview), and check then write (apply).
+PLANNERS: dict[str, Callable[[bytes], ImportPlan]] = {
+    "servers": servers_plan,
+    "sheets": sheets_plan,
+}
+IMPORTERS: dict[str, Callable[..., ImportPlan]] = {
+    "servers": servers_import,
+    "sheets": sheets_import,
+}
 
 
 def import_batch_create(*, kind: str, filename: str, content: bytes, by: Any) -> ImportBatch:

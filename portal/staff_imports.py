@@ -6,8 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.import_batches import import_batch_create, import_batch_queue
-from accounts.imports import SERVER_COLUMNS, SHEET_COLUMNS
 from accounts.models import ImportBatch
+from accounts.server_imports import SERVER_COLUMNS
+from accounts.sheet_imports import SHEET_COLUMNS
 from portal.access import staff_required
 from portal.forms import ImportUploadForm
 

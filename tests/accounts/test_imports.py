@@ -4,8 +4,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from accounts.imports import ImportRefused, servers_import, sheets_import, sheets_plan
+from accounts.csvfiles import ImportRefused
 from accounts.models import Customer, Mailbox, ServerName, SettingsSheet
+from accounts.server_imports import servers_import
+from accounts.sheet_imports import sheets_import, sheets_plan
 
 HEADER = (
     "customer,customer_name,email,username,protocol,incoming_host,incoming_port,"

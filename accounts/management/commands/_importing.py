@@ -9,7 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from accounts.imports import IMPORTERS, PLANNERS, ImportPlan, ImportRefused
+from accounts.csvfiles import ImportRefused
+from accounts.import_batches import IMPORTERS, PLANNERS
+from accounts.imports import ImportPlan
 
 
 class ImportCommand(BaseCommand):

@@ -1,5 +1,5 @@
-from accounts.imports import SHEET_COLUMNS
 from accounts.management.commands._importing import ImportCommand
+from accounts.sheet_imports import SHEET_COLUMNS
 
 
 class Command(ImportCommand):

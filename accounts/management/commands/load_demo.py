@@ -11,9 +11,10 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.imports import servers_import, sheets_import
 from accounts.models import Customer, Mailbox, Membership, SettingsSheet, sheet_record
 from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP, staff_groups_ensure
+from accounts.server_imports import servers_import
+from accounts.sheet_imports import sheets_import
 from accounts.sheets import SheetValues
 
 DEMO_PASSWORD = "demo-pass-2026"
