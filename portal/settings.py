@@ -35,8 +35,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_celery_beat",
     "portal",
     "accounts",
+    "checks",
 ]
 
 MIDDLEWARE = [
@@ -145,13 +147,47 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Housekeeping; the sweep's own schedule is a row staff can edit in the admin
+# (Periodic tasks), made by checks' migrations.
 CELERY_BEAT_SCHEDULE = {
     "purge-old-import-files": {
         "task": "accounts.tasks.import_batches_purge",
         "schedule": 6 * 60 * 60,
     },
+    "purge-old-probe-results": {
+        "task": "checks.tasks.results_purge",
+        "schedule": 24 * 60 * 60,
+    },
 }
+
+# Probes of the mail servers (checks/).
+PROBE_TIMEOUT = env.float("PROBE_TIMEOUT", default=10.0)  # one connection's whole exchange
+PROBE_CONCURRENCY = env.int("PROBE_CONCURRENCY", default=50)  # connections at once, per worker
+PROBE_PER_ADDRESS = env.int("PROBE_PER_ADDRESS", default=4)  # at once to one server address
+PROBE_BATCH_SIZE = env.int("PROBE_BATCH_SIZE", default=20)  # endpoints one task probes together
+PROBE_CA_FILE = env.str("PROBE_CA_FILE", default="") or None  # added to the system store
+# Like curl --resolve: "host=ip,host=ip" connects to ip, naming host in SNI and checks.
+PROBE_RESOLVE = dict(
+    item.split("=", 1) for item in env.list("PROBE_RESOLVE", default=[]) if "=" in item
+)
+# The endpoints the company offers on every current server name: protocol:port:security.
+PROBE_OFFERED = env.list(
+    "PROBE_OFFERED",
+    default=[
+        "pop3:995:ssl",
+        "pop3:110:starttls",
+        "imap:993:ssl",
+        "imap:143:starttls",
+        "smtp:465:ssl",
+        "smtp:587:starttls",
+    ],
+)
+PROBE_KEEP_DAYS = env.int("PROBE_KEEP_DAYS", default=90)
+PROBE_EXPIRY_WARNING_DAYS = env.int("PROBE_EXPIRY_WARNING_DAYS", default=30)
+PROBE_CONFIRM_AFTER = env.int("PROBE_CONFIRM_AFTER", default=2)  # sweeps a new state must hold
+PROBE_ALERT_EMAIL = env.list("PROBE_ALERT_EMAIL", default=[])
+PROBE_SWEEP_STALE_HOURS = env.float("PROBE_SWEEP_STALE_HOURS", default=6)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,9 @@
 staff pages refuse customers. A customer URL that is not listed here fails the suite."""
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from checks.models import Endpoint
 
 # Prefixes of the URLs that are not customer pages (each has its own guard, tested below).
 NOT_CUSTOMER = ("staff/", "admin/", "accounts/", "i18n/")
@@ -54,7 +56,14 @@ def test_home_lists_only_own_customers(client, alpha_person, beta):
     assert "ベータ工業" not in response.content.decode()
 
 
-def staff_urls(mailbox):
+@pytest.fixture
+def endpoint(db):
+    return Endpoint.objects.create(
+        host="mail.hosting.example", port=993, protocol="imap", security="ssl"
+    )
+
+
+def staff_urls(mailbox, endpoint):
     return [
         reverse("staff_home") + "?q=info",
         reverse("staff_mailbox", kwargs={"code": mailbox.code}),
@@ -62,38 +71,53 @@ def staff_urls(mailbox):
         reverse("staff_customer", kwargs={"slug": mailbox.customer.slug}),
         reverse("staff_servers"),
         reverse("import_list"),
+        reverse("endpoint_list"),
+        reverse("endpoint_detail", kwargs={"code": endpoint.code}),
     ]
 
 
-def test_every_staff_url_is_listed_here(alpha_mailbox):
-    listed = {u.split("?")[0] for u in staff_urls(alpha_mailbox)}
+def staff_post_urls(endpoint):
+    return [
+        reverse("sweep_now"),
+        reverse("endpoint_check_now", kwargs={"code": endpoint.code}),
+    ]
+
+
+# Need an import batch; tests/portal/test_staff_imports.py covers them.
+COVERED_ELSEWHERE = {"import_detail", "import_apply"}
+
+
+def test_every_staff_url_is_listed_here(alpha_mailbox, endpoint):
+    listed = {resolve(u.split("?")[0]).url_name for u in staff_urls(alpha_mailbox, endpoint)}
+    listed |= {resolve(u).url_name for u in staff_post_urls(endpoint)}
     staff_names = {name for route, name in named_routes() if route.startswith("staff/")}
-    # import_detail and import_apply need a batch; tests/portal/test_staff_imports.py covers them.
-    assert len(staff_names - {"import_detail", "import_apply"}) == len(listed)
+    assert staff_names - COVERED_ELSEWHERE == listed
 
 
-def test_staff_pages_refuse_customers(client, alpha_person, alpha_mailbox):
+def test_staff_pages_refuse_customers(client, alpha_person, alpha_mailbox, endpoint):
     client.force_login(alpha_person)
-    for url in staff_urls(alpha_mailbox):
+    for url in staff_urls(alpha_mailbox, endpoint):
         assert client.get(url).status_code == 403, url
+    for url in staff_post_urls(endpoint):
+        assert client.post(url).status_code == 403, url
 
 
-def test_staff_pages_send_strangers_to_login(client, alpha_mailbox):
-    for url in staff_urls(alpha_mailbox):
+def test_staff_pages_send_strangers_to_login(client, alpha_mailbox, endpoint):
+    for url in staff_urls(alpha_mailbox, endpoint) + staff_post_urls(endpoint):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("login"))
 
 
-def test_staff_flag_alone_is_not_enough(client, django_user_model, alpha_mailbox):
+def test_staff_flag_alone_is_not_enough(client, django_user_model, alpha_mailbox, endpoint):
     user = django_user_model.objects.create_user("nogroup", password="x", is_staff=True)
     client.force_login(user)
-    assert client.get(staff_urls(alpha_mailbox)[1]).status_code == 403
+    assert client.get(staff_urls(alpha_mailbox, endpoint)[1]).status_code == 403
 
 
-def test_support_staff_open_every_staff_page(client, support, alpha_mailbox):
+def test_support_staff_open_every_staff_page(client, support, alpha_mailbox, endpoint):
     client.force_login(support)
-    for url in staff_urls(alpha_mailbox):
+    for url in staff_urls(alpha_mailbox, endpoint):
         assert client.get(url).status_code == 200, url
 
 

@@ -1,0 +1,142 @@
+"""Endpoints the company's customers use, every probe of them, the sweeps that
+probe them on a schedule, and the state changes (events) that alert staff."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Endpoint(models.Model):
+    """A distinct (host, port, protocol, security) that some customer uses or the company offers."""
+
+    class Protocol(models.TextChoices):
+        POP3 = "pop3", "POP3"
+        IMAP = "imap", "IMAP"
+        SMTP = "smtp", "SMTP"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    host = models.CharField(_("host name"), max_length=253)
+    port = models.PositiveIntegerField(_("port"))
+    protocol = models.CharField(_("protocol"), max_length=4, choices=Protocol.choices)
+    security = models.CharField(_("security"), max_length=8)
+    in_registry = models.BooleanField(_("offered by the company"), default=False)
+    in_sheets = models.BooleanField(_("used in settings sheets"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_result = models.ForeignKey(
+        "ProbeResult", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The state staff were last told about, and a newer one waiting to be confirmed
+    # by further sweeps (see checks.states).
+    state = models.JSONField(default=dict, blank=True)
+    pending_state = models.JSONField(default=dict, blank=True)
+    pending_count = models.PositiveIntegerField(default=0)
+    check_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["host", "port", "protocol"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["host", "port", "protocol", "security"], name="endpoint_unique"
+            ),
+        ]
+        verbose_name = _("endpoint")
+        verbose_name_plural = _("endpoints")
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port} {self.protocol}/{self.security}"
+
+
+class Sweep(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+        ABANDONED = "abandoned", _("abandoned")
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    endpoint_count = models.PositiveIntegerField(default=0)
+    batch_count = models.PositiveIntegerField(default=0)
+    batches_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # Two sweeps never run at once.
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="running"), name="sweep_one_running"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sweep {self.pk} ({self.status})"
+
+
+class SweepBatch(models.Model):
+    """A few endpoints one worker probes together; done once, however often delivered."""
+
+    sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="batches")
+    endpoint_ids = models.JSONField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of sweep {self.sweep_id}"
+
+
+class ProbeResult(models.Model):
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="results")
+    sweep = models.ForeignKey(
+        Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
+    )
+    checked_at = models.DateTimeField(db_index=True)
+    reachable = models.BooleanField()
+    error = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    banner = models.CharField(max_length=200, blank=True)
+    starttls_offered = models.BooleanField(null=True)
+    tls_version = models.CharField(max_length=16, blank=True)
+    cipher = models.CharField(max_length=100, blank=True)
+    tls_versions_accepted = models.JSONField(null=True)
+    certificate = models.JSONField(null=True)
+    plaintext_auth_before_tls = models.BooleanField(null=True)
+    elapsed_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [models.Index(fields=["endpoint", "-checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class Event(models.Model):
+    """A confirmed change of an endpoint's state, mailed once to the staff alert address."""
+
+    class Kind(models.TextChoices):
+        UNREACHABLE = "unreachable", _("became unreachable")
+        REACHABLE = "reachable", _("reachable again")
+        CERT_NAMES = "cert-names", _("certificate names changed")
+        CERT_EXPIRING = "cert-expiring", _("certificate expires soon")
+        CERT_RENEWED = "cert-renewed", _("certificate no longer expiring soon")
+        TLS_VERSIONS = "tls-versions", _("TLS versions changed")
+        PLAINTEXT_AUTH = "plaintext-auth", _("password login offered without TLS")
+        PLAINTEXT_AUTH_GONE = (
+            "plaintext-auth-gone",
+            _("password login without TLS no longer offered"),
+        )
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint}: {self.get_kind_display()}"

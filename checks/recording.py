@@ -1,0 +1,65 @@
+"""The only code that writes probe results: one transaction per batch, with the
+endpoints' state transitions and the events they cause."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from checks.models import Endpoint, Event, ProbeResult, Sweep
+from checks.probes import ProbeResult as ProbeOutcome
+from checks.states import observed_state, transition
+
+
+def _row(
+    endpoint: Endpoint, outcome: ProbeOutcome, sweep: Sweep | None, at: datetime
+) -> ProbeResult:
+    data = outcome.as_dict()
+    return ProbeResult(
+        endpoint=endpoint,
+        sweep=sweep,
+        checked_at=at,
+        reachable=outcome.reachable,
+        error=outcome.error or "",
+        error_message=(outcome.error_message or "")[:300],
+        banner=outcome.banner or "",
+        starttls_offered=outcome.starttls_offered,
+        tls_version=outcome.tls_version or "",
+        cipher=outcome.cipher or "",
+        tls_versions_accepted=data["tls_versions_accepted"],
+        certificate=data["certificate"],
+        plaintext_auth_before_tls=outcome.plaintext_auth_before_tls,
+        elapsed_ms=outcome.elapsed_ms,
+    )
+
+
+def results_record(
+    outcomes: dict[int, ProbeOutcome], *, sweep: Sweep | None, at: datetime
+) -> list[ProbeResult]:
+    """Store one outcome per endpoint id; move each endpoint's state on; record events."""
+    with transaction.atomic():
+        endpoints = Endpoint.objects.select_for_update().in_bulk(list(outcomes))
+        rows = ProbeResult.objects.bulk_create(
+            _row(endpoints[pk], outcome, sweep, at) for pk, outcome in outcomes.items()
+        )
+        events = []
+        for row in rows:
+            endpoint = endpoints[row.endpoint_id]
+            step = transition(
+                endpoint.state,
+                endpoint.pending_state,
+                endpoint.pending_count,
+                observed_state(outcomes[endpoint.pk].as_dict(), settings.PROBE_EXPIRY_WARNING_DAYS),
+                confirm_after=settings.PROBE_CONFIRM_AFTER,
+            )
+            endpoint.last_result = row
+            endpoint.state, endpoint.pending_state = step.state, step.pending_state
+            endpoint.pending_count = step.pending_count
+            events += [Event(endpoint=endpoint, kind=k, detail=d) for k, d in step.events]
+        Endpoint.objects.bulk_update(
+            endpoints.values(), ["last_result", "state", "pending_state", "pending_count"]
+        )
+        Event.objects.bulk_create(events)
+    return rows
