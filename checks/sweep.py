@@ -21,6 +21,7 @@ from checks.recording import results_record
 def probe_options() -> ProbeOptions:
     return ProbeOptions(
         timeout=settings.PROBE_TIMEOUT,
+        retry_delay=settings.PROBE_RETRY_DELAY,
         ca_file=settings.PROBE_CA_FILE,
         resolve=dict(settings.PROBE_RESOLVE),
     )
@@ -98,13 +99,17 @@ def sweep_start() -> Sweep | None:
             )
             if not batches:
                 sweep_finish(sweep.pk)
+            transaction.on_commit(lambda: batches_send(batches))
     except IntegrityError:
         return None  # another sweep is running
+    return sweep
+
+
+def batches_send(batches: list[SweepBatch]) -> None:
     from checks.tasks import probe_batch
 
     for batch in batches:
         probe_batch.delay(batch.pk)
-    return sweep
 
 
 def probe_endpoints(endpoints: list[Endpoint]) -> dict[int, object]:

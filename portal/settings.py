@@ -163,6 +163,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Probes of the mail servers (checks/).
 PROBE_TIMEOUT = env.float("PROBE_TIMEOUT", default=10.0)  # one connection's whole exchange
+PROBE_RETRY_DELAY = env.float("PROBE_RETRY_DELAY", default=2.0)  # before trying a refusal again
 PROBE_CONCURRENCY = env.int("PROBE_CONCURRENCY", default=50)  # connections at once, per worker
 PROBE_PER_ADDRESS = env.int("PROBE_PER_ADDRESS", default=4)  # at once to one server address
 PROBE_BATCH_SIZE = env.int("PROBE_BATCH_SIZE", default=20)  # endpoints one task probes together

@@ -1,0 +1,122 @@
+"""Sweeps: which endpoints, one sweep at a time, batches recorded once, alerts mailed once."""
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from accounts.models import ServerName
+from accounts.sheets import SheetValues
+from checks import sweep
+from checks.models import Endpoint, Event, ProbeResult, Sweep, SweepBatch
+from checks.tasks import events_mail, results_purge
+from tests.checks import misbehaving
+from tests.conftest import make_mailbox
+
+
+@pytest.fixture
+def local(settings, alpha):
+    """One mailbox whose incoming side is a local server that never speaks and whose
+    outgoing side is a closed port."""
+    settings.PROBE_OFFERED = []
+    settings.PROBE_TIMEOUT = 1
+    settings.PROBE_RETRY_DELAY = 0.05
+    settings.PROBE_ALERT_EMAIL = ["noc@hosting.example"]
+    silent = misbehaving.TcpServer(misbehaving.silent)
+    closed = misbehaving.unused_port()
+    make_mailbox(
+        alpha,
+        "info@alpha.example",
+        SheetValues("127.0.0.1", silent.port, "none", "127.0.0.1", closed, "starttls", "smtp-auth"),
+    )
+    yield silent.port, closed
+    silent.close()
+
+
+def test_endpoints_come_from_current_names_and_from_sheets(db, settings, alpha_mailbox):
+    settings.PROBE_OFFERED = ["imap:993:ssl", "smtp:587:starttls"]
+    ServerName.objects.create(hostname="mail.hosting.example", status="current")
+    ServerName.objects.create(hostname="old.hosting.example", status="legacy")
+
+    sweep.endpoints_sync()
+
+    found = {
+        (e.host, e.port, e.protocol, e.security, e.in_registry, e.in_sheets)
+        for e in Endpoint.objects.all()
+    }
+    assert found == {
+        ("mail.hosting.example", 993, "imap", "ssl", True, False),
+        ("mail.hosting.example", 587, "smtp", "starttls", True, False),
+        ("mail.hosting.example", 995, "pop3", "ssl", False, True),
+        ("mail.hosting.example", 465, "smtp", "ssl", False, True),
+    }
+
+
+def test_a_sweep_probes_every_endpoint_and_records_each_once(
+    local, django_capture_on_commit_callbacks
+):
+    silent_port, closed_port = local
+    with django_capture_on_commit_callbacks(execute=True):
+        started = sweep.sweep_start()
+
+    started.refresh_from_db()
+    assert started.status == "finished"
+    assert started.endpoint_count == 2
+    results = {r.endpoint.port: r for r in ProbeResult.objects.select_related("endpoint")}
+    assert results[silent_port].error == "timeout" and results[silent_port].reachable
+    assert results[closed_port].error == "refused" and not results[closed_port].reachable
+
+    # A batch delivered again after it was done changes nothing.
+    for batch in SweepBatch.objects.all():
+        sweep.sweep_batch_run(batch.pk)
+    assert ProbeResult.objects.count() == 2
+
+
+def test_two_sweeps_never_run_at_once(local):
+    first = sweep.sweep_start()  # its batches are not run: it stays running
+    assert first.status == "running"
+    assert sweep.sweep_start() is None
+    assert Sweep.objects.count() == 1
+
+
+def test_a_stale_sweep_does_not_block_forever(local, settings):
+    first = sweep.sweep_start()
+    settings.PROBE_SWEEP_STALE_HOURS = 0
+    second = sweep.sweep_start()
+    first.refresh_from_db()
+    assert first.status == "abandoned"
+    assert second is not None
+
+
+def test_alerts_are_mailed_once_per_confirmed_change(local, django_capture_on_commit_callbacks):
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            sweep.sweep_start()
+
+    assert sorted(Event.objects.values_list("kind", flat=True)) == ["unreachable", "unreachable"]
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["noc@hosting.example"]
+    assert "2" in message.subject
+    assert "127.0.0.1" in message.body
+    assert events_mail() == 0  # nothing new: nothing sent
+    assert len(mail.outbox) == 1
+
+
+def test_old_results_are_purged_but_not_the_latest(
+    local, settings, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            sweep.sweep_start()
+    settings.PROBE_KEEP_DAYS = -1
+    assert results_purge() == 2
+    assert ProbeResult.objects.count() == 2
+    assert all(e.last_result_id for e in Endpoint.objects.all())
+
+
+def test_run_checks_waits_and_prints_a_summary(transactional_db, local, capsys):
+    call_command("run_checks", "--wait", "--max-wait", "60")
+    out = capsys.readouterr().out
+    assert "2 endpoints" in out
+    assert "0 OK" in out
+    assert "2 with problems" in out
