@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint messages clean
+.PHONY: run test install mailservers lint messages clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ run: install .env
 	echo; echo "  Mail Settings Portal: http://$(HOST):$(PORT)/  (staff: /staff/, admin: /admin/)"; echo; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-test: install
+# Real Dovecot and Postfix for the probe tests (Debian packages; needs root, never
+# starts the system-wide services). Without root the tests that need them skip, saying why.
+mailservers:
+	@if [ "$$(id -u)" = 0 ]; then bash tests/checks/install-mailservers.sh; \
+	else echo "not root: the tests with real mail servers will skip unless dovecot and postfix are installed"; fi
+
+test: install mailservers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=test-only-not-secret $(PY) manage.py check
