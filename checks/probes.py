@@ -308,30 +308,44 @@ async def exchange(
 
     Fills `seen` as it goes, so a failure half-way still tells what was learned.
     """
-    async with limiter.slot(address), asyncio.timeout(options.timeout):
-        reader, writer = await open_tcp(address, endpoint.port, options)
-        seen.reachable = True
-        dialog: Dialog = DIALOGS[endpoint.protocol](reader, writer, options)
+    async with limiter.slot(address):
         try:
-            if endpoint.security == "ssl":
+            async with asyncio.timeout(options.timeout):
+                await _converse(endpoint, address, options, context, seen)
+        except TimeoutError:
+            raise ProbeFailure(
+                "timeout", f"no complete exchange within {options.timeout:g} s"
+            ) from None
+
+
+async def _converse(
+    endpoint: Endpoint,
+    address: str,
+    options: ProbeOptions,
+    context: ssl.SSLContext | None,
+    seen: Exchange,
+) -> None:
+    reader, writer = await open_tcp(address, endpoint.port, options)
+    seen.reachable = True
+    dialog: Dialog = DIALOGS[endpoint.protocol](reader, writer, options)
+    try:
+        if endpoint.security == "ssl":
+            await _secure(dialog, writer, context, endpoint.host, options, seen)
+            seen.banner = _clean(await dialog.greet())
+        else:
+            seen.banner = _clean(await dialog.greet())
+            capabilities = await dialog.capabilities()
+            seen.starttls_offered = dialog.offers_starttls(capabilities)
+            seen.plaintext_auth = dialog.offers_plaintext_auth(capabilities)
+            if endpoint.security == "starttls":
+                if not seen.starttls_offered:
+                    raise ProbeFailure("starttls-not-offered", "the server does not offer STARTTLS")
+                await dialog.starttls()
                 await _secure(dialog, writer, context, endpoint.host, options, seen)
-                seen.banner = _clean(await dialog.greet())
-            else:
-                seen.banner = _clean(await dialog.greet())
-                capabilities = await dialog.capabilities()
-                seen.starttls_offered = dialog.offers_starttls(capabilities)
-                seen.plaintext_auth = dialog.offers_plaintext_auth(capabilities)
-                if endpoint.security == "starttls":
-                    if not seen.starttls_offered:
-                        raise ProbeFailure(
-                            "starttls-not-offered", "the server does not offer STARTTLS"
-                        )
-                    await dialog.starttls()
-                    await _secure(dialog, writer, context, endpoint.host, options, seen)
-                    await dialog.after_tls()
-            await dialog.quit()
-        finally:
-            writer.transport.abort()
+                await dialog.after_tls()
+        await dialog.quit()
+    finally:
+        writer.transport.abort()
 
 
 async def _secure(
@@ -364,28 +378,23 @@ async def exchange_with_retry(
 ) -> Exchange:
     """Mail servers drop and refuse scanners now and then: a refusal or timeout
     before anything was said is tried again before it counts."""
-    for attempt in range(options.retries + 1):
+    attempt = 0
+    while True:
         seen = Exchange()
         try:
             await exchange(endpoint, address, options, limiter, context, seen)
             return seen
-        except TlsFailure as failure:
+        except (TlsFailure, ProbeFailure) as failure:
             failure.seen = seen
-            raise
-        except ProbeFailure as failure:
-            retry = failure.code in ("refused", "timeout") and seen.banner is None
-            if not retry or attempt == options.retries:
-                failure.seen = seen
+            again = (
+                isinstance(failure, ProbeFailure)
+                and failure.code in ("refused", "timeout")
+                and seen.banner is None
+            )
+            if not again or attempt >= options.retries:
                 raise
-        except TimeoutError:
-            if attempt == options.retries:
-                failure = ProbeFailure(
-                    "timeout", f"no complete exchange within {options.timeout:g} s"
-                )
-                failure.seen = seen
-                raise failure from None
+        attempt += 1
         await asyncio.sleep(options.retry_delay)
-    raise AssertionError("unreachable")
 
 
 # The probe
