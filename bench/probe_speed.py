@@ -125,7 +125,10 @@ def main() -> None:
         failed = sum(r.error is not None for r in results)
         bare_seconds = asyncio.run(bare_handshakes([a for a, _ in addresses], handshakes))
         sslyze = run_sslyze(
-            [(name, addresses[i % 2][0][0], addresses[i % 2][0][1]) for i in range(args.sslyze_scans)]
+            [
+                (name, addresses[i % 2][0][0], addresses[i % 2][0][1])
+                for i in range(args.sslyze_scans)
+            ]
         )
 
     probe_rate = args.probes / probe_seconds
@@ -133,11 +136,17 @@ def main() -> None:
     bare_hs = handshakes / bare_seconds
     print(f"{args.probes} probes on {os.cpu_count()} cores, concurrency {CONCURRENCY}")
     print("| what | count | seconds | per second |\n|---|---|---|---|")
-    print(f"| bare asyncio TLS handshakes (ceiling) | {handshakes} | {bare_seconds:.1f} | {bare_hs:.0f} handshakes |")
-    print(f"| portal probe, full result | {args.probes} | {probe_seconds:.1f} | {probe_rate:.1f} endpoints, {probe_hs:.0f} handshakes |")
+    print(
+        f"| bare asyncio TLS handshakes (ceiling) | {handshakes} | {bare_seconds:.1f} | {bare_hs:.0f} handshakes |"
+    )
+    print(
+        f"| portal probe, full result | {args.probes} | {probe_seconds:.1f} | {probe_rate:.1f} endpoints, {probe_hs:.0f} handshakes |"
+    )
     if sslyze:
         sslyze_rate = sslyze["scans"] / sslyze["seconds"]
-        print(f"| sslyze (certificate + TLS 1.0–1.3) | {sslyze['scans']} | {sslyze['seconds']:.1f} | {sslyze_rate:.2f} endpoints |")
+        print(
+            f"| sslyze (certificate + TLS 1.0–1.3) | {sslyze['scans']} | {sslyze['seconds']:.1f} | {sslyze_rate:.2f} endpoints |"
+        )
         print(f"\nprobe vs sslyze: {probe_rate / sslyze_rate:.0f}× the endpoints per second")
     else:
         print("\nsslyze not run (install it in var/sslyze-venv)")
