@@ -139,6 +139,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 # Tests give their worker and beat a queue of their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task whose worker died unacknowledged is delivered again after this long:
+    # longer than any task may run (CELERY_TASK_TIME_LIMIT), so never while it still runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_REDELIVER_AFTER", default=900)
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
