@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from checks.models import Endpoint, Sweep
 from checks.sweep import sweep_start
@@ -22,8 +23,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-wait", type=int, default=3600, help="seconds to wait at most (3600)"
         )
+        parser.add_argument(
+            "--lang", choices=["en", "ja"], default="en", help="language of the summary"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with translation.override(options["lang"]):
+            self.run(options)
+
+    def run(self, options: dict[str, Any]) -> None:
         started = sweep_start()
         if started is None:
             running = Sweep.objects.filter(status=Sweep.Status.RUNNING).first()
