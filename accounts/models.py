@@ -23,6 +23,7 @@ from accounts.sheets import (
     SmtpAuth,
     normalize_email,
 )
+from accounts.signals import sheets_changed
 
 
 class Language(models.TextChoices):
@@ -55,6 +56,16 @@ class Customer(models.Model):
     )
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.JA
+    )
+    server = models.ForeignKey(
+        "ServerName",
+        verbose_name=_("assigned server"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+        limit_choices_to={"status": "current"},
+        help_text=_("The current server this customer's mail programs should use."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -332,7 +343,30 @@ def sheet_record(
             **values.as_dict(),
         )
         Mailbox.objects.filter(pk=locked.pk).update(current_sheet=sheet)
+        sheets_changed.send(sender=SettingsSheet, mailbox_ids=[locked.pk])
     mailbox.current_sheet = sheet
+    return sheet
+
+
+def mailbox_settings_save(
+    mailbox: Mailbox,
+    *,
+    username: str,
+    protocol: str,
+    values: SheetValues,
+    source: str,
+    by: Any = None,
+    note: str = "",
+) -> SettingsSheet | None:
+    """A person's edit of a mailbox: its login and protocol, and a new sheet version
+    when the values differ. Returns the new sheet, or None when the sheet is unchanged."""
+    with transaction.atomic():
+        protocol_changed = mailbox.protocol != protocol
+        Mailbox.objects.filter(pk=mailbox.pk).update(username=username, protocol=protocol)
+        mailbox.username, mailbox.protocol = username, protocol
+        sheet = sheet_record(mailbox, values, source=source, by=by, note=note)
+        if sheet is None and protocol_changed:
+            sheets_changed.send(sender=Mailbox, mailbox_ids=[mailbox.pk])
     return sheet
 
 

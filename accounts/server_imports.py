@@ -12,6 +12,7 @@ from accounts.csvfiles import ImportRefused, RowReader, read_table
 from accounts.imports import CREATED, UNCHANGED, ImportPlan, compare
 from accounts.models import ServerName
 from accounts.sheets import normalize_hostname, parse_choice
+from accounts.signals import registry_changed
 
 SERVER_COLUMNS = ("hostname", "status", "replaced_by")
 SERVER_OPTIONAL_COLUMNS = ("note",)
@@ -132,6 +133,8 @@ def servers_apply(plan: ImportPlan) -> None:
             replacement = values.pop("replaced_by")
             values["replaced_by_id"] = ids[replacement] if replacement else None
         ServerName.objects.filter(pk=ids[change.key]).update(**values)
+    if any(c.action != UNCHANGED for c in plan.changes):
+        registry_changed.send(sender=ServerName)
 
 
 def servers_import(data: bytes, **_options: Any) -> ImportPlan:

@@ -22,6 +22,7 @@ from accounts.sheets import (
     parse_slug,
     parse_username,
 )
+from accounts.signals import sheets_changed
 
 SHEET_COLUMNS = ("customer", "customer_name", "email", "username", "protocol", *SHEET_FIELDS)
 MAILBOX_FIELDS = ("username", "protocol")
@@ -234,6 +235,9 @@ def sheets_apply(
             current_sheet=latest_sheet_subquery()
         )
         tick(len(chunk), len(sheets))
+    changed_ids = [s.mailbox_id for s in sheets] + [m.pk for m in moved]
+    if changed_ids:
+        sheets_changed.send(sender=SettingsSheet, mailbox_ids=changed_ids)
 
 
 def sheets_import(

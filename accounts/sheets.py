@@ -167,3 +167,37 @@ SHEET_PARSERS = {
     "outgoing_security": lambda text: parse_choice(text, Security),
     "smtp_auth": lambda text: parse_choice(text, SmtpAuth),
 }
+
+
+def recommended_values(
+    protocol: str,
+    values: SheetValues,
+    *,
+    replacements: dict[str, str | None],
+    assigned: str | None,
+    recommended: dict[str, tuple[int, str]],
+) -> SheetValues:
+    """The sheet a mailbox should have: each legacy or unknown host replaced (by its
+    `replaced_by`, else by the customer's assigned server), the company's port and
+    security per protocol, and SMTP-AUTH.
+
+    `replacements` maps each registry host name to its replacement (None for a
+    current name); a host missing from it is unknown to the registry.
+    """
+
+    def host(name: str) -> str:
+        if name in replacements and replacements[name] is None:
+            return name
+        return replacements.get(name) or assigned or name
+
+    incoming_port, incoming_security = recommended[protocol]
+    outgoing_port, outgoing_security = recommended["smtp"]
+    return SheetValues(
+        incoming_host=host(values.incoming_host),
+        incoming_port=incoming_port,
+        incoming_security=incoming_security,
+        outgoing_host=host(values.outgoing_host),
+        outgoing_port=outgoing_port,
+        outgoing_security=outgoing_security,
+        smtp_auth=SmtpAuth.SMTP_AUTH,
+    )

@@ -104,6 +104,11 @@ class ProbeResult(models.Model):
     certificate = models.JSONField(null=True)
     plaintext_auth_before_tls = models.BooleanField(null=True)
     elapsed_ms = models.PositiveIntegerField(default=0)
+    # The certificate verdicts again as columns, so that findings can be computed
+    # in SQL on every database (JSON operators differ between them).
+    cert_not_after = models.DateTimeField(null=True)
+    cert_trusted = models.BooleanField(null=True)
+    cert_hostname_match = models.BooleanField(null=True)
 
     class Meta:
         ordering = ["-checked_at"]
@@ -140,3 +145,74 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint}: {self.get_kind_display()}"
+
+
+class Finding(models.Model):
+    """Something wrong with one side of one mailbox's settings, and since when.
+
+    Open while `resolved_at` is null. `last_seen` is written when the finding
+    appears, changes, is resolved, or its mailbox is recomputed; a full
+    recompute that finds it unchanged does not rewrite a million rows — the
+    finding was then also seen at FindingSummary.computed_at.
+    """
+
+    class Side(models.TextChoices):
+        INCOMING = "incoming", _("incoming")
+        OUTGOING = "outgoing", _("outgoing")
+
+    class Severity(models.TextChoices):
+        HIGH = "high", _("high")
+        MEDIUM = "medium", _("medium")
+
+    mailbox = models.ForeignKey(
+        "accounts.Mailbox", on_delete=models.CASCADE, related_name="findings"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    side = models.CharField(max_length=8, choices=Side.choices)
+    code = models.CharField(max_length=32)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    host = models.CharField(max_length=253)
+    value = models.CharField(max_length=300, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["mailbox", "side", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "side", "code"],
+                condition=Q(resolved_at__isnull=True),
+                name="finding_open_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["code"], condition=Q(resolved_at__isnull=True), name="finding_open_code"
+            ),
+            models.Index(
+                fields=["customer"],
+                condition=Q(resolved_at__isnull=True),
+                name="finding_open_customer",
+            ),
+            models.Index(
+                fields=["host"], condition=Q(resolved_at__isnull=True), name="finding_open_host"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id} {self.side} {self.code}"
+
+
+class FindingSummary(models.Model):
+    """Counts of the open findings (by code, severity, customer, host), kept up to
+    date by every recompute so the dashboard need not count a million rows."""
+
+    counts = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(null=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"findings summary at {self.computed_at}"

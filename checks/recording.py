@@ -32,6 +32,9 @@ def _row(
         certificate=data["certificate"],
         plaintext_auth_before_tls=outcome.plaintext_auth_before_tls,
         elapsed_ms=outcome.elapsed_ms,
+        cert_not_after=outcome.certificate.not_after if outcome.certificate else None,
+        cert_trusted=outcome.certificate.trusted if outcome.certificate else None,
+        cert_hostname_match=outcome.certificate.hostname_match if outcome.certificate else None,
     )
 
 

@@ -147,13 +147,14 @@ def sweep_batch_run(batch_id: int) -> None:
 
 
 def sweep_finish(sweep_id: int) -> None:
-    from checks.tasks import events_mail
+    from checks.tasks import events_mail, findings_recompute_all
 
     finished = Sweep.objects.filter(pk=sweep_id, status=Sweep.Status.RUNNING).update(
         status=Sweep.Status.FINISHED, finished_at=timezone.now()
     )
     if finished:
         transaction.on_commit(events_mail.delay)
+        transaction.on_commit(findings_recompute_all.delay)
 
 
 def endpoint_check(endpoint_id: int) -> None:
@@ -162,5 +163,9 @@ def endpoint_check(endpoint_id: int) -> None:
     if endpoint is None:
         return
     outcomes = probe_endpoints([endpoint])
-    results_record(outcomes, sweep=None, at=timezone.now())
-    Endpoint.objects.filter(pk=endpoint_id).update(check_requested_at=None)
+    with transaction.atomic():
+        results_record(outcomes, sweep=None, at=timezone.now())
+        Endpoint.objects.filter(pk=endpoint_id).update(check_requested_at=None)
+        from checks.tasks import findings_recompute_all
+
+        transaction.on_commit(findings_recompute_all.delay)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from checks import alerts, sweep
+from checks import alerts, findings, sweep
 from checks.models import Endpoint, ProbeResult
 
 
@@ -39,3 +39,8 @@ def results_purge() -> int:
     latest = Endpoint.objects.exclude(last_result=None).values("last_result")
     deleted, _ = ProbeResult.objects.filter(Q(checked_at__lt=cutoff) & ~Q(pk__in=latest)).delete()
     return deleted
+
+
+@shared_task(name="checks.tasks.findings_recompute_all")
+def findings_recompute_all() -> bool:
+    return findings.findings_recompute()

@@ -198,6 +198,24 @@ PROBE_CONFIRM_AFTER = env.int("PROBE_CONFIRM_AFTER", default=2)  # sweeps a new 
 PROBE_ALERT_EMAIL = env.list("PROBE_ALERT_EMAIL", default=[])
 PROBE_SWEEP_STALE_HOURS = env.float("PROBE_SWEEP_STALE_HOURS", default=6)
 
+# The company's recommended port and security per protocol (the fix findings propose),
+# and the alternative for SMTP where a mail program cannot use the recommended one.
+RECOMMENDED_PORTS = {
+    protocol: (int(port), security)
+    for protocol, port, security in (
+        item.split(":")
+        for item in env.list(
+            "RECOMMENDED_PORTS", default=["pop3:995:ssl", "imap:993:ssl", "smtp:465:ssl"]
+        )
+    )
+}
+RECOMMENDED_SMTP_ALTERNATIVE = tuple(
+    (int(p) if i == 0 else p)
+    for i, p in enumerate(
+        env.str("RECOMMENDED_SMTP_ALTERNATIVE", default="587:starttls").split(":")
+    )
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,11 +2,16 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, Mailbox, ServerName, SettingsSheet, sheet_record
+from accounts.models import (
+    Customer,
+    Mailbox,
+    ServerName,
+    SettingsSheet,
+    mailbox_settings_save,
+)
 from portal.access import staff_required
 from portal.forms import SheetForm
 
@@ -63,17 +68,15 @@ def staff_sheet_edit(request, code):
     mailbox = _mailbox(code)
     form = SheetForm.for_mailbox(mailbox, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            Mailbox.objects.filter(pk=mailbox.pk).update(
-                username=form.cleaned_data["username"], protocol=form.cleaned_data["protocol"]
-            )
-            sheet = sheet_record(
-                mailbox,
-                form.sheet_values(),
-                source=SettingsSheet.Source.STAFF,
-                by=request.user,
-                note=form.cleaned_data["note"],
-            )
+        sheet = mailbox_settings_save(
+            mailbox,
+            username=form.cleaned_data["username"],
+            protocol=form.cleaned_data["protocol"],
+            values=form.sheet_values(),
+            source=SettingsSheet.Source.STAFF,
+            by=request.user,
+            note=form.cleaned_data["note"],
+        )
         if sheet is None:
             messages.info(request, _("The sheet is unchanged: no new version was recorded."))
         else:

@@ -1,0 +1,90 @@
+"""What to tell a person about a finding, and the sheet that fixes a mailbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from accounts.models import Mailbox, ServerName
+from accounts.sheets import SHEET_FIELDS, SheetValues, recommended_values
+from checks.models import Finding
+
+SIDE_NAMES = {"incoming": lambda: _("incoming"), "outgoing": lambda: _("outgoing (SMTP)")}
+
+
+def explanation(finding: Finding) -> str:
+    """The finding in one sentence, in the active language."""
+    side = SIDE_NAMES[finding.side]()
+    values = {"side": side, "host": finding.host, "value": finding.value}
+    texts = {
+        "legacy-hostname": _(
+            "The %(side)s server %(host)s is an old server name; switch to the new one."
+        ),
+        "unknown-hostname": _("The %(side)s server %(host)s is not one of our server names."),
+        "plaintext-port": _(
+            "The %(side)s side uses port %(value)s without encryption: the password travels in the clear."
+        ),
+        "port-security-mismatch": _(
+            "The %(side)s port %(value)s does not go with the chosen encryption; the connection fails."
+        ),
+        "swapped-ports": _(
+            "The %(side)s port %(value)s belongs to the other side: incoming and outgoing ports look swapped."
+        ),
+        "pop-before-smtp": _(
+            "Sending uses POP before SMTP, which is being retired; use SMTP authentication."
+        ),
+        "no-smtp-auth": _("Sending uses no SMTP authentication; the server will refuse to send."),
+        "cert-name-mismatch": _(
+            "The certificate of %(host)s does not name it: mail programs show a certificate warning."
+        ),
+        "cert-expired": _("The certificate of %(host)s has expired."),
+        "cert-expiring": _("The certificate of %(host)s expires soon (%(value)s)."),
+        "cert-untrusted": _("The certificate of %(host)s is not from a trusted authority."),
+        "endpoint-unreachable": _(
+            "The %(side)s server %(host)s could not be reached with these settings (%(value)s)."
+        ),
+        "tls-outdated": _(
+            "%(host)s offers only %(value)s, which current systems no longer accept."
+        ),
+        "plaintext-auth-exposed": _("%(host)s accepts passwords before encryption is on."),
+    }
+    return texts[finding.code] % values
+
+
+def recommended_sheet(mailbox: Mailbox) -> SheetValues | None:
+    """The mailbox's settings as they should be (None without a current sheet)."""
+    sheet = mailbox.current_sheet
+    if sheet is None:
+        return None
+    hosts = {sheet.incoming_host, sheet.outgoing_host}
+    replacements = {
+        name.hostname: (name.replaced_by.hostname if name.replaced_by else "")
+        if name.status == ServerName.Status.LEGACY
+        else None
+        for name in ServerName.objects.filter(hostname__in=hosts).select_related("replaced_by")
+    }
+    assigned = mailbox.customer.server.hostname if mailbox.customer.server_id else None
+    return recommended_values(
+        mailbox.protocol,
+        sheet.values,
+        replacements=replacements,
+        assigned=assigned,
+        recommended=settings.RECOMMENDED_PORTS,
+    )
+
+
+def sheet_comparison(mailbox: Mailbox) -> list[tuple[str, object, object, bool]]:
+    """(field, current, recommended, differs) for each sheet field, for side-by-side pages."""
+    recommended = recommended_sheet(mailbox)
+    if recommended is None:
+        return []
+    current = mailbox.current_sheet.values
+    return [
+        (
+            name,
+            getattr(current, name),
+            getattr(recommended, name),
+            getattr(current, name) != getattr(recommended, name),
+        )
+        for name in SHEET_FIELDS
+    ]
