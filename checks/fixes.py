@@ -9,6 +9,27 @@ from accounts.models import Mailbox, ServerName
 from accounts.sheets import SHEET_FIELDS, SheetValues, recommended_values
 from checks.models import Finding
 
+
+def code_labels() -> dict[str, str]:
+    """A short title per finding code, in the active language."""
+    return {
+        "legacy-hostname": _("Old server name"),
+        "unknown-hostname": _("Unknown server name"),
+        "plaintext-port": _("No encryption"),
+        "port-security-mismatch": _("Port and encryption do not match"),
+        "swapped-ports": _("Incoming and outgoing ports swapped"),
+        "pop-before-smtp": _("POP before SMTP"),
+        "no-smtp-auth": _("No SMTP authentication"),
+        "cert-name-mismatch": _("Certificate does not name the server"),
+        "cert-expired": _("Certificate expired"),
+        "cert-expiring": _("Certificate expires soon"),
+        "cert-untrusted": _("Certificate not trusted"),
+        "endpoint-unreachable": _("Server unreachable"),
+        "tls-outdated": _("Outdated TLS only"),
+        "plaintext-auth-exposed": _("Password accepted before TLS"),
+    }
+
+
 SIDE_NAMES = {"incoming": lambda: _("incoming"), "outgoing": lambda: _("outgoing (SMTP)")}
 
 

@@ -12,6 +12,8 @@ from accounts.models import (
     SettingsSheet,
     mailbox_settings_save,
 )
+from checks.findings import open_findings
+from checks.fixes import code_labels, explanation, sheet_comparison
 from portal.access import staff_required
 from portal.forms import SheetForm
 
@@ -53,14 +55,30 @@ def staff_home(request):
 
 
 def _mailbox(code):
-    return get_object_or_404(Mailbox.objects.select_related("customer", "current_sheet"), code=code)
+    return get_object_or_404(
+        Mailbox.objects.select_related("customer__server", "current_sheet"), code=code
+    )
 
 
 @staff_required
 def staff_mailbox(request, code):
     mailbox = _mailbox(code)
     history = SettingsSheet.objects.filter(mailbox=mailbox).select_related("created_by")
-    return render(request, "staff/mailbox.html", {"mailbox": mailbox, "history": history})
+    labels = code_labels()
+    findings = [
+        (finding, labels[finding.code], explanation(finding))
+        for finding in open_findings().filter(mailbox=mailbox).order_by("side", "code")
+    ]
+    return render(
+        request,
+        "staff/mailbox.html",
+        {
+            "mailbox": mailbox,
+            "history": history,
+            "findings": findings,
+            "comparison": sheet_comparison(mailbox),
+        },
+    )
 
 
 @staff_required

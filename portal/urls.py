@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import customer, staff, staff_checks, staff_imports
+from portal import customer, staff, staff_checks, staff_findings, staff_imports
 
 urlpatterns = [
     path("", customer.home, name="home"),
@@ -15,6 +15,8 @@ urlpatterns = [
     path("staff/imports/", staff_imports.import_list, name="import_list"),
     path("staff/imports/<uuid:code>/", staff_imports.import_detail, name="import_detail"),
     path("staff/imports/<uuid:code>/apply/", staff_imports.import_apply, name="import_apply"),
+    path("staff/findings/", staff_findings.findings_dashboard, name="findings_dashboard"),
+    path("staff/findings/export.csv", staff_findings.findings_export, name="findings_export"),
     path("staff/endpoints/", staff_checks.endpoint_list, name="endpoint_list"),
     path("staff/endpoints/sweep/", staff_checks.sweep_now, name="sweep_now"),
     path("staff/endpoints/<uuid:code>/", staff_checks.endpoint_detail, name="endpoint_detail"),
