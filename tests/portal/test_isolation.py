@@ -72,6 +72,8 @@ def staff_urls(mailbox, endpoint):
         reverse("staff_servers"),
         reverse("import_list"),
         reverse("endpoint_list"),
+        reverse("findings_dashboard") + "?code=legacy-hostname",
+        reverse("findings_export"),
         reverse("endpoint_detail", kwargs={"code": endpoint.code}),
     ]
 
