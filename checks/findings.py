@@ -22,18 +22,11 @@ from checks.models import Endpoint, Finding, FindingSummary
 
 HIGH, MEDIUM = "high", "medium"
 
-# code -> (severity, condition on a row `s` of sides, or of probed for PROBE_RULES, value shown)
-SHEET_RULES: dict[str, tuple[str, str, str]] = {
-    "legacy-hostname": (
-        HIGH,
-        "s.host IN (SELECT hostname FROM accounts_servername WHERE status = 'legacy')",
-        "s.host",
-    ),
-    "unknown-hostname": (
-        MEDIUM,
-        "s.host NOT IN (SELECT hostname FROM accounts_servername)",
-        "s.host",
-    ),
+# code -> (severity, condition on a row `s` of the sides joined with the registry
+# name `n` and the endpoint's latest probe `r`, value shown with the finding)
+RULES: dict[str, tuple[str, str, str]] = {
+    "legacy-hostname": (HIGH, "n.status = 'legacy'", "s.host"),
+    "unknown-hostname": (MEDIUM, "n.status IS NULL", "s.host"),
     "plaintext-port": (HIGH, "s.security = 'none'", "s.port"),
     "port-security-mismatch": (
         HIGH,
@@ -49,22 +42,20 @@ SHEET_RULES: dict[str, tuple[str, str, str]] = {
     ),
     "pop-before-smtp": (MEDIUM, "s.side = 'outgoing' AND s.smtp_auth = 'pop-before-smtp'", "''"),
     "no-smtp-auth": (HIGH, "s.side = 'outgoing' AND s.smtp_auth = 'none'", "''"),
-}
-PROBE_RULES: dict[str, tuple[str, str, str]] = {
-    "endpoint-unreachable": (HIGH, "s.error <> ''", "s.error"),
-    "cert-name-mismatch": (HIGH, "s.cert_hostname_match = %(false)s", "s.host"),
-    "cert-expired": (HIGH, "s.cert_not_after < %(now)s", "s.cert_not_after"),
+    "endpoint-unreachable": (HIGH, "r.error <> ''", "r.error"),
+    "cert-name-mismatch": (HIGH, "r.cert_hostname_match = %(false)s", "s.host"),
+    "cert-expired": (HIGH, "r.cert_not_after < %(now)s", "r.cert_not_after"),
     "cert-expiring": (
         MEDIUM,
-        "s.cert_not_after >= %(now)s AND s.cert_not_after < %(soon)s",
-        "s.cert_not_after",
+        "r.cert_not_after >= %(now)s AND r.cert_not_after < %(soon)s",
+        "r.cert_not_after",
     ),
-    "cert-untrusted": (HIGH, "s.cert_trusted = %(false)s", "''"),
-    "tls-outdated": (MEDIUM, "s.tls_version IN ('TLSv1', 'TLSv1.1')", "s.tls_version"),
-    "plaintext-auth-exposed": (MEDIUM, "s.plaintext_auth_before_tls = %(true)s", "''"),
+    "cert-untrusted": (HIGH, "r.cert_trusted = %(false)s", "''"),
+    "tls-outdated": (MEDIUM, "r.tls_version IN ('TLSv1', 'TLSv1.1')", "r.tls_version"),
+    "plaintext-auth-exposed": (MEDIUM, "r.plaintext_auth_before_tls = %(true)s", "''"),
 }
-CODES: tuple[str, ...] = (*SHEET_RULES, *PROBE_RULES)
-SEVERITY: dict[str, str] = {code: rule[0] for code, rule in {**SHEET_RULES, **PROBE_RULES}.items()}
+CODES: tuple[str, ...] = tuple(RULES)
+SEVERITY: dict[str, str] = {code: rule[0] for code, rule in RULES.items()}
 
 SIDES = """
     SELECT m.id AS mailbox_id, m.customer_id AS customer_id, 'incoming' AS side,
@@ -76,35 +67,34 @@ SIDES = """
            h.outgoing_security, h.smtp_auth
     FROM accounts_mailbox m JOIN accounts_settingssheet h ON h.id = m.current_sheet_id {where}
 """
-PROBED = """
-    SELECT s.*, r.error, r.cert_not_after, r.cert_trusted, r.cert_hostname_match,
-           r.tls_version, r.plaintext_auth_before_tls
+# One pass over the sides: every rule's verdict as one bit of `mask`, every
+# value the rules show; then one row per set bit, through the small codes table.
+FLAGGED = """
+    SELECT s.mailbox_id, s.customer_id, s.side, s.host, {mask} AS mask,
+           CAST(s.port AS VARCHAR(300)) AS port_value, r.error AS error_value,
+           CAST(r.cert_not_after AS VARCHAR(300)) AS expiry_value, r.tls_version AS tls_value
     FROM sides s
-    JOIN checks_endpoint e ON e.host = s.host AND e.port = s.port
+    LEFT JOIN accounts_servername n ON n.hostname = s.host
+    LEFT JOIN checks_endpoint e ON e.host = s.host AND e.port = s.port
          AND e.protocol = s.protocol AND e.security = s.security
-    JOIN checks_proberesult r ON r.id = e.last_result_id
+    LEFT JOIN checks_proberesult r ON r.id = e.last_result_id
 """
-WANTED = "finding_wanted"
-MATCH = "f.mailbox_id = w.mailbox_id AND f.side = w.side AND f.code = w.code"
+VALUE_COLUMNS = {"s.host": "f.host", "s.port": "f.port_value", "r.error": "f.error_value",
+                 "r.cert_not_after": "f.expiry_value", "r.tls_version": "f.tls_value", "''": "''"}  # fmt: skip
+WANTED, CODES_TABLE, GONE, NEW = "finding_wanted", "finding_codes", "finding_gone", "finding_new"
+COLUMNS = "mailbox_id, customer_id, side, code, severity, host, value"
+SAME = (
+    "f.mailbox_id = w.mailbox_id AND f.side = w.side AND f.code = w.code"
+    " AND f.host = w.host AND f.value = w.value"
+)
 
 
 def _id_list(ids: list[int]) -> str:
     return ", ".join(str(int(pk)) for pk in ids) or "NULL"
 
 
-def _select(code: str, rule: tuple[str, str, str], source: str) -> str:
-    severity, condition, value = rule
-    return (
-        f"SELECT s.mailbox_id, s.customer_id, s.side, '{code}', '{severity}', s.host,"
-        f" CAST({value} AS VARCHAR(300)) FROM {source} s WHERE {condition}"
-    )
-
-
 def _wanted_sql(mailbox_ids: list[int] | None) -> tuple[str, dict]:
-    where = ""
-    params: dict = {}
-    if mailbox_ids is not None:
-        where = f"WHERE m.id IN ({_id_list(mailbox_ids)})"
+    where = f"WHERE m.id IN ({_id_list(mailbox_ids)})" if mailbox_ids is not None else ""
     now = timezone.now()
     params = {
         "now": now,
@@ -112,96 +102,87 @@ def _wanted_sql(mailbox_ids: list[int] | None) -> tuple[str, dict]:
         "true": True,
         "false": False,
     }
-    selects = [_select(code, rule, "sides") for code, rule in SHEET_RULES.items()]
-    selects += [_select(code, rule, "probed") for code, rule in PROBE_RULES.items()]
+    mask = " + ".join(
+        f"(CASE WHEN {condition} THEN {1 << bit} ELSE 0 END)"
+        for bit, (_severity, condition, _value) in enumerate(RULES.values())
+    )
+    value = (
+        "CASE c.code "
+        + " ".join(f"WHEN '{code}' THEN {VALUE_COLUMNS[rule[2]]}" for code, rule in RULES.items())
+        + " END"
+    )
     sql = (
-        f"WITH sides AS ({SIDES.format(where=where)}), probed AS ({PROBED}) "
-        f"INSERT INTO {WANTED} (mailbox_id, customer_id, side, code, severity, host, value) "
-        + " UNION ALL ".join(selects)
+        f"WITH sides AS ({SIDES.format(where=where)}), flagged AS ({FLAGGED.format(mask=mask)}) "
+        f"INSERT INTO {WANTED} ({COLUMNS}) "
+        f"SELECT f.mailbox_id, f.customer_id, f.side, c.code, c.severity, f.host,"
+        f" COALESCE({value}, '') FROM flagged f JOIN {CODES_TABLE} c ON (f.mask & c.bit) <> 0"
+        " WHERE f.mask <> 0"
     )
     return sql, params
 
 
-def _temp_table(cursor) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {WANTED}")
+def _temp_tables(cursor) -> None:
+    for table in (WANTED, CODES_TABLE, GONE, NEW):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {WANTED} (mailbox_id BIGINT, customer_id BIGINT,"
         " side VARCHAR(8), code VARCHAR(32), severity VARCHAR(8), host VARCHAR(253),"
         " value VARCHAR(300))"
     )
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {CODES_TABLE} (code VARCHAR(32), severity VARCHAR(8), bit BIGINT)"
+    )
+    cursor.executemany(
+        f"INSERT INTO {CODES_TABLE} (code, severity, bit) VALUES (%s, %s, %s)",
+        [(code, rule[0], 1 << bit) for bit, (code, rule) in enumerate(RULES.items())],
+    )
 
 
 def _apply(cursor, now: datetime, mailbox_ids: list[int] | None) -> Counter:
     """Write the difference between the wanted and the open findings; returns the
-    change in counts per (dimension, key) for the summary."""
-    scope = ""
-    if mailbox_ids is not None:
-        scope = f"AND f.mailbox_id IN ({_id_list(mailbox_ids)})"
+    change in counts per (dimension, key) for the summary.
+
+    A finding whose host or value changed (another legacy name, say) is resolved
+    and opened anew: it is a new problem.
+    """
+    scope = f"AND f.mailbox_id IN ({_id_list(mailbox_ids)})" if mailbox_ids is not None else ""
     cursor.execute(f"CREATE INDEX {WANTED}_key ON {WANTED} (mailbox_id, side, code)")
-    delta: Counter = Counter()
-    # Resolved: open, in scope, no longer wanted.
     cursor.execute(
-        f"SELECT f.code, f.severity, f.customer_id, f.host FROM checks_finding f"
-        f" WHERE f.resolved_at IS NULL {scope}"
-        f" AND NOT EXISTS (SELECT 1 FROM {WANTED} w WHERE {MATCH})"
+        f"CREATE TEMPORARY TABLE {GONE} AS SELECT f.id, f.code, f.severity, f.customer_id, f.host"
+        f" FROM checks_finding f WHERE f.resolved_at IS NULL {scope}"
+        f" AND NOT EXISTS (SELECT 1 FROM {WANTED} w WHERE {SAME})"
     )
-    for row in cursor.fetchall():
-        _count(delta, row, -1)
     cursor.execute(
-        f"UPDATE checks_finding SET resolved_at = %s WHERE resolved_at IS NULL {scope.replace('f.', '')}"
-        f" AND NOT EXISTS (SELECT 1 FROM {WANTED} w WHERE w.mailbox_id = checks_finding.mailbox_id"
-        " AND w.side = checks_finding.side AND w.code = checks_finding.code)",
-        [now],
+        f"UPDATE checks_finding SET resolved_at = %s WHERE id IN (SELECT id FROM {GONE})", [now]
     )
-    # Changed: the same finding with another value or host (e.g. another legacy name).
     cursor.execute(
-        "UPDATE checks_finding SET"
-        f" value = (SELECT w.value FROM {WANTED} w WHERE w.mailbox_id = checks_finding.mailbox_id"
-        " AND w.side = checks_finding.side AND w.code = checks_finding.code),"
-        f" host = (SELECT w.host FROM {WANTED} w WHERE w.mailbox_id = checks_finding.mailbox_id"
-        " AND w.side = checks_finding.side AND w.code = checks_finding.code),"
-        " last_seen = %s"
-        f" WHERE resolved_at IS NULL {scope.replace('f.', '')} AND EXISTS (SELECT 1 FROM {WANTED} w"
-        " WHERE w.mailbox_id = checks_finding.mailbox_id AND w.side = checks_finding.side"
-        " AND w.code = checks_finding.code AND (w.value <> checks_finding.value"
-        " OR w.host <> checks_finding.host))",
-        [now],
+        f"CREATE TEMPORARY TABLE {NEW} AS SELECT {COLUMNS} FROM {WANTED} w"
+        f" WHERE NOT EXISTS (SELECT 1 FROM checks_finding f WHERE f.resolved_at IS NULL AND {SAME})"
     )
-    # New: wanted, not open.
     cursor.execute(
-        f"SELECT w.code, w.severity, w.customer_id, w.host FROM {WANTED} w"
-        " WHERE NOT EXISTS (SELECT 1 FROM checks_finding f WHERE f.resolved_at IS NULL"
-        f" AND {MATCH})"
-    )
-    for row in cursor.fetchall():
-        _count(delta, row, +1)
-    cursor.execute(
-        "INSERT INTO checks_finding (mailbox_id, customer_id, side, code, severity, host, value,"
-        " first_seen, last_seen, resolved_at)"
-        " SELECT w.mailbox_id, w.customer_id, w.side, w.code, w.severity, w.host, w.value, %s, %s,"
-        f" NULL FROM {WANTED} w WHERE NOT EXISTS (SELECT 1 FROM checks_finding f"
-        f" WHERE f.resolved_at IS NULL AND {MATCH})",
+        f"INSERT INTO checks_finding ({COLUMNS}, first_seen, last_seen, resolved_at)"
+        f" SELECT {COLUMNS}, %s, %s, NULL FROM {NEW}",
         [now, now],
     )
     if mailbox_ids is not None:
         cursor.execute(
-            f"UPDATE checks_finding SET last_seen = %s WHERE resolved_at IS NULL {scope.replace('f.', '')}",
+            f"UPDATE checks_finding SET last_seen = %s WHERE resolved_at IS NULL"
+            f" AND mailbox_id IN ({_id_list(mailbox_ids)})",
             [now],
         )
-    cursor.execute(f"DROP TABLE {WANTED}")
+    delta: Counter = Counter()
+    for table, sign in ((GONE, -1), (NEW, +1)):
+        cursor.execute(
+            f"SELECT code, severity, customer_id, host, COUNT(*) FROM {table}"
+            " GROUP BY code, severity, customer_id, host"
+        )
+        for code, severity, customer_id, host, n in cursor.fetchall():
+            for key in (("code", code), ("severity", severity), ("customer", str(customer_id)),
+                        ("host", host), ("total", "")):  # fmt: skip
+                delta[key] += sign * n
+    for table in (WANTED, CODES_TABLE, GONE, NEW):
+        cursor.execute(f"DROP TABLE {table}")
     return delta
-
-
-def _count(delta: Counter, row: tuple, sign: int) -> None:
-    code, severity, customer_id, host = row
-    for key in (
-        ("code", code),
-        ("severity", severity),
-        ("customer", str(customer_id)),
-        ("host", host),
-    ):
-        delta[key] += sign
-    delta[("total", "")] += sign
 
 
 def fingerprint() -> str:
@@ -252,7 +233,7 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
                 return False
         sql, params = _wanted_sql(mailbox_ids)
         with connection.cursor() as cursor:
-            _temp_table(cursor)
+            _temp_tables(cursor)
             cursor.execute(sql, params)
             if connection.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {WANTED}")  # temporary tables have no statistics
