@@ -112,7 +112,10 @@ def _wanted_sql(mailbox_ids: list[int] | None) -> tuple[str, dict]:
         + " END"
     )
     sql = (
-        f"WITH sides AS ({SIDES.format(where=where)}), flagged AS ({FLAGGED.format(mask=mask)}) "
+        # MATERIALIZED: each row's mask is computed once, not again for the join
+        # (PostgreSQL 12+, SQLite 3.35+).
+        f"WITH sides AS ({SIDES.format(where=where)}),"
+        f" flagged AS MATERIALIZED ({FLAGGED.format(mask=mask)}) "
         f"INSERT INTO {WANTED} ({COLUMNS}) "
         f"SELECT f.mailbox_id, f.customer_id, f.side, c.code, c.severity, f.host,"
         f" COALESCE({value}, '') FROM flagged f JOIN {CODES_TABLE} c ON (f.mask & c.bit) <> 0"
@@ -234,6 +237,8 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
         sql, params = _wanted_sql(mailbox_ids)
         with connection.cursor() as cursor:
             _temp_tables(cursor)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {CODES_TABLE}")
             cursor.execute(sql, params)
             if connection.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {WANTED}")  # temporary tables have no statistics
