@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Customer, ServerName, SettingsSheet, sheet_record
@@ -247,3 +248,11 @@ def test_old_name_certificate_from_a_real_probe(
     assert ("incoming", "cert-name-mismatch") in codes_of(old)
     assert ("incoming", "cert-name-mismatch") not in codes_of(new)
     assert ("incoming", "cert-untrusted") not in codes_of(new)
+
+
+def test_recompute_findings_command(registry, customer, capsys):
+    make_mailbox(customer, "info@alpha.example", sheet(incoming_host=OLD))
+    call_command("recompute_findings", "--force")
+    assert "1 open findings." in capsys.readouterr().out
+    call_command("recompute_findings")
+    assert "Nothing changed" in capsys.readouterr().out
