@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install mailservers lint messages clean
+.PHONY: run test install mailservers browser lint messages clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,13 @@ mailservers:
 	@if [ "$$(id -u)" = 0 ]; then bash tests/checks/install-mailservers.sh; \
 	else echo "not root: the tests with real mail servers will skip unless dovecot and postfix are installed"; fi
 
-test: install mailservers
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)); fi
+
+test: install mailservers browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=test-only-not-secret $(PY) manage.py check

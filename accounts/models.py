@@ -197,6 +197,8 @@ class Mailbox(models.Model):
         related_name="+",
         editable=False,
     )
+    # The mail program the customer last chose for this mailbox's guide.
+    mail_client = models.CharField(_("mail program"), max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MailboxQuerySet.as_manager()
@@ -273,6 +275,29 @@ class SettingsSheet(models.Model):
     @property
     def values(self) -> SheetValues:
         return SheetValues(**{name: getattr(self, name) for name in SHEET_FIELDS})
+
+
+class Confirmation(models.Model):
+    """A person said "I have changed my settings" for a mailbox, following a guide."""
+
+    tenant_path = "mailbox__customer"
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="confirmations")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+    mail_client = models.CharField(max_length=32, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-confirmed_at"]
+        verbose_name = _("confirmation")
+        verbose_name_plural = _("confirmations")
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} confirmed at {self.confirmed_at:%Y-%m-%d %H:%M}"
 
 
 class ImportBatch(models.Model):

@@ -1,13 +1,36 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import customer, staff, staff_checks, staff_findings, staff_imports
+from portal import customer, guide_views, staff, staff_checks, staff_findings, staff_imports
 
 urlpatterns = [
     path("", customer.home, name="home"),
     path("c/<slug:slug>/", customer.customer_home, name="customer_home"),
     path("c/<slug:slug>/m/<uuid:code>/", customer.customer_mailbox, name="customer_mailbox"),
+    path("c/<slug:slug>/m/<uuid:code>/guide/", guide_views.guide_choose, name="guide_choose"),
+    path(
+        "c/<slug:slug>/m/<uuid:code>/guide/<slug:client>/",
+        guide_views.customer_guide,
+        name="customer_guide",
+    ),
+    path(
+        "c/<slug:slug>/m/<uuid:code>/confirm/",
+        guide_views.customer_confirm,
+        name="customer_confirm",
+    ),
+    path("c/<slug:slug>/m/<uuid:code>/sheet/", guide_views.customer_sheet, name="customer_sheet"),
     path("staff/", staff.staff_home, name="staff_home"),
+    path(
+        "staff/mailboxes/<uuid:code>/guide/<slug:client>/",
+        guide_views.staff_guide,
+        name="staff_guide",
+    ),
+    path(
+        "staff/mailboxes/<uuid:code>/guide/<slug:client>/send/",
+        guide_views.staff_guide_send,
+        name="staff_guide_send",
+    ),
+    path("staff/mailboxes/<uuid:code>/sheet/", guide_views.staff_sheet, name="staff_sheet"),
     path("staff/mailboxes/<uuid:code>/", staff.staff_mailbox, name="staff_mailbox"),
     path("staff/mailboxes/<uuid:code>/edit/", staff.staff_sheet_edit, name="staff_sheet_edit"),
     path("staff/customers/<slug:slug>/", staff.staff_customer, name="staff_customer"),

@@ -13,6 +13,14 @@ NOT_CUSTOMER = ("staff/", "admin/", "accounts/", "i18n/")
 OTHER_CUSTOMER_KWARGS = {
     "customer_home": lambda beta, mailbox: {"slug": beta.slug},
     "customer_mailbox": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
+    "guide_choose": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
+    "customer_guide": lambda beta, mailbox: {
+        "slug": beta.slug,
+        "code": mailbox.code,
+        "client": "thunderbird",
+    },
+    "customer_confirm": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
+    "customer_sheet": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
 }
 # Routes that take no id: they can only show the person's own customers.
 NO_IDS = {"home"}
@@ -38,9 +46,11 @@ def test_every_customer_url_is_covered_by_the_isolation_test():
 @pytest.mark.parametrize("name", sorted(OTHER_CUSTOMER_KWARGS))
 def test_customer_cannot_open_other_customers_pages(client, alpha_person, beta, beta_mailbox, name):
     client.force_login(alpha_person)
-    response = client.get(reverse(name, kwargs=OTHER_CUSTOMER_KWARGS[name](beta, beta_mailbox)))
-    assert response.status_code == 404
-    assert beta_mailbox.email not in response.content.decode()
+    url = reverse(name, kwargs=OTHER_CUSTOMER_KWARGS[name](beta, beta_mailbox))
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code in (404, 405)
+        assert beta_mailbox.email not in response.content.decode()
+    assert not beta_mailbox.confirmations.exists()
 
 
 def test_mailbox_of_another_customer_under_own_slug_is_404(client, alpha_person, beta_mailbox):
@@ -73,14 +83,17 @@ def staff_urls(mailbox, endpoint):
         reverse("import_list"),
         reverse("endpoint_list"),
         reverse("findings_dashboard") + "?code=legacy-hostname",
+        reverse("staff_guide", kwargs={"code": mailbox.code, "client": "shuriken"}),
+        reverse("staff_sheet", kwargs={"code": mailbox.code}),
         reverse("findings_export"),
         reverse("endpoint_detail", kwargs={"code": endpoint.code}),
     ]
 
 
-def staff_post_urls(endpoint):
+def staff_post_urls(endpoint, mailbox):
     return [
         reverse("sweep_now"),
+        reverse("staff_guide_send", kwargs={"code": mailbox.code, "client": "thunderbird"}),
         reverse("endpoint_check_now", kwargs={"code": endpoint.code}),
     ]
 
@@ -91,7 +104,7 @@ COVERED_ELSEWHERE = {"import_detail", "import_apply"}
 
 def test_every_staff_url_is_listed_here(alpha_mailbox, endpoint):
     listed = {resolve(u.split("?")[0]).url_name for u in staff_urls(alpha_mailbox, endpoint)}
-    listed |= {resolve(u).url_name for u in staff_post_urls(endpoint)}
+    listed |= {resolve(u).url_name for u in staff_post_urls(endpoint, alpha_mailbox)}
     staff_names = {name for route, name in named_routes() if route.startswith("staff/")}
     assert staff_names - COVERED_ELSEWHERE == listed
 
@@ -100,12 +113,12 @@ def test_staff_pages_refuse_customers(client, alpha_person, alpha_mailbox, endpo
     client.force_login(alpha_person)
     for url in staff_urls(alpha_mailbox, endpoint):
         assert client.get(url).status_code == 403, url
-    for url in staff_post_urls(endpoint):
+    for url in staff_post_urls(endpoint, alpha_mailbox):
         assert client.post(url).status_code == 403, url
 
 
 def test_staff_pages_send_strangers_to_login(client, alpha_mailbox, endpoint):
-    for url in staff_urls(alpha_mailbox, endpoint) + staff_post_urls(endpoint):
+    for url in staff_urls(alpha_mailbox, endpoint) + staff_post_urls(endpoint, alpha_mailbox):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("login"))

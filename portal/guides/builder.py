@@ -1,0 +1,285 @@
+"""The one guide builder: a mailbox's recommended settings, written out for one
+mail program in one language — every screen, every field, the summary, what
+changes, the warnings and the troubleshooting. The page, the printable sheet
+and `manage.py guide --format json` all render this same data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from accounts.models import Mailbox
+from accounts.sheets import SHEET_FIELDS, SheetValues
+from checks.fixes import recommended_sheet
+from portal.guides.catalog import CATALOG
+from portal.guides.model import MailClient, Security, T
+
+IMPLICIT_PORTS = {995, 993, 465}
+# Per protocol, the modes the company's servers offer, best first.
+OFFERED = {
+    "pop3": ((995, "ssl"), (110, "starttls")),
+    "imap": ((993, "ssl"), (143, "starttls")),
+    "smtp": ((465, "ssl"), (587, "starttls")),
+}
+DISPLAY_NAME = T(
+    "お名前（メールの相手に表示されます）", "Your name (shown to the people you write to)"
+)
+PASSWORD = T(
+    "メールアカウントのパスワード（設定通知書に記載のもの）",
+    "Your mailbox password (from your account notice)",
+)
+SIDE = {"incoming": T("受信", "incoming"), "outgoing": T("送信", "outgoing")}
+FIELD_NAMES = {
+    "incoming_host": T("受信サーバー", "Incoming server"),
+    "incoming_port": T("受信ポート番号", "Incoming port"),
+    "incoming_security": T("受信の暗号化", "Incoming security"),
+    "outgoing_host": T("送信サーバー (SMTP)", "Outgoing server (SMTP)"),
+    "outgoing_port": T("送信ポート番号", "Outgoing port"),
+    "outgoing_security": T("送信の暗号化", "Outgoing security"),
+    "smtp_auth": T("SMTP認証", "SMTP authentication"),
+}
+SECURITY_NAMES = {
+    "ssl": T("SSL/TLS（暗号化して接続）", "SSL/TLS (implicit TLS)"),
+    "starttls": T("STARTTLS", "STARTTLS"),
+    "none": T("なし（暗号化しない）", "None (no encryption)"),
+}
+
+
+@dataclass(frozen=True)
+class GuideField:
+    label: str
+    value: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class GuideScreen:
+    title: str
+    how: str
+    fields: list[GuideField]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class Guide:
+    client: str
+    client_name: str
+    lang: str
+    email: str
+    screens: list[GuideScreen]
+    settings: dict[str, str | int]
+    warnings: list[str]
+    changes: list[Change] = field(default_factory=list)
+    sides_changing: list[str] = field(default_factory=list)
+    troubleshooting: list[str] = field(default_factory=list)
+    legacy: bool = False
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        for screen in data["screens"]:
+            screen["fields"] = [
+                {"label": f["label"], "value": f["value"]} for f in screen["fields"]
+            ]
+        return data
+
+
+class UnknownClient(KeyError):
+    """No such program in the catalog."""
+
+
+def can_express(security: Security, port: int, mode: str) -> bool:
+    """Can a program with this security control choose `mode` on `port`?"""
+    if security.style == "choice":
+        return mode in security.choices
+    if security.style == "ssl-box":
+        if mode == "none":
+            return True
+        if mode == "ssl":
+            return port in IMPLICIT_PORTS
+        return security.box_starttls and port not in IMPLICIT_PORTS
+    return True  # two boxes express all three
+
+
+def pick_mode(security: Security, protocol: str, port: int, mode: str) -> tuple[int, str, bool]:
+    """The recommended (port, mode) if the program can express it, else the best the
+    servers offer that it can; the flag tells whether the guide had to adapt."""
+    if can_express(security, port, mode):
+        return port, mode, False
+    for offered_port, offered_mode in OFFERED[protocol]:
+        if can_express(security, offered_port, offered_mode):
+            return offered_port, offered_mode, True
+    return port, mode, False
+
+
+def _security_value(security: Security, mode: str, lang: str) -> str:
+    if security.style == "choice":
+        return security.choices[mode](lang)
+    return (security.on if mode != "none" else security.off)(lang)
+
+
+def _starttls_value(security: Security, mode: str, lang: str) -> str:
+    return (security.on if mode == "starttls" else security.off)(lang)
+
+
+def guide_settings(
+    mailbox: Mailbox, client: MailClient, lang: str
+) -> tuple[SheetValues, list[str]]:
+    """The settings this program should get, and why they differ from the recommended ones."""
+    values = recommended_sheet(mailbox)
+    notes = []
+    in_port, in_mode, adapted_in = pick_mode(
+        client.incoming, mailbox.protocol, values.incoming_port, values.incoming_security
+    )
+    out_port, out_mode, adapted_out = pick_mode(
+        client.outgoing, "smtp", values.outgoing_port, values.outgoing_security
+    )
+    for adapted, side, port, mode in (
+        (adapted_in, "incoming", in_port, in_mode),
+        (adapted_out, "outgoing", out_port, out_mode),
+    ):
+        if adapted:
+            notes.append(
+                T(
+                    f"{client.name.ja} ではおすすめの方式を選べないため、{SIDE[side].ja}には"
+                    f"ポート番号 {port}（{SECURITY_NAMES[mode].ja}）を使います。",
+                    f"{client.name.en} cannot choose the recommended mode, so the {SIDE[side].en}"
+                    f" side uses port {port} ({SECURITY_NAMES[mode].en}).",
+                )(lang)
+            )
+    if not can_express(client.outgoing, 587, "starttls") and out_port == 465:
+        notes.append(
+            T(
+                f"{client.name.ja} は STARTTLS を選べないため、送信は必ずポート番号 465"
+                "（SSL）にしてください。587 では送信できません。",
+                f"{client.name.en} has no STARTTLS choice: always send through port 465 (SSL);"
+                " port 587 will not work.",
+            )(lang)
+        )
+    settings = SheetValues(
+        values.incoming_host,
+        in_port,
+        in_mode,
+        values.outgoing_host,
+        out_port,
+        out_mode,
+        values.smtp_auth,
+    )
+    return settings, notes
+
+
+def field_value(
+    field_: object, mailbox: Mailbox, client: MailClient, settings: SheetValues, lang: str
+) -> str:
+    kind = field_.value
+    simple = {
+        "email": mailbox.email,
+        "username": mailbox.username,
+        "outgoing_username": mailbox.username,
+        "incoming_host": settings.incoming_host,
+        "incoming_port": str(settings.incoming_port),
+        "outgoing_host": settings.outgoing_host,
+        "outgoing_port": str(settings.outgoing_port),
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "display_name":
+        return DISPLAY_NAME(lang)
+    if kind == "password":
+        return PASSWORD(lang)
+    if kind == "protocol":
+        names = client.protocol_names
+        return (
+            names[mailbox.protocol](lang) if mailbox.protocol in names else mailbox.protocol.upper()
+        )
+    if kind == "incoming_security":
+        return _security_value(client.incoming, settings.incoming_security, lang)
+    if kind == "outgoing_security":
+        return _security_value(client.outgoing, settings.outgoing_security, lang)
+    if kind == "incoming_starttls":
+        return _starttls_value(client.incoming, settings.incoming_security, lang)
+    if kind == "outgoing_starttls":
+        return _starttls_value(client.outgoing, settings.outgoing_security, lang)
+    if kind == "smtp_auth":
+        return client.auth.value(lang)
+    if kind == "fixed" and field_.fixed is not None:
+        return field_.fixed(lang)
+    raise ValueError(f"{client.id}: field {field_.label.en!r} has unknown value kind {kind!r}")
+
+
+def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
+    """The guide for one mailbox in one program and language (the mailbox needs a sheet)."""
+    if client_id not in CATALOG:
+        raise UnknownClient(client_id)
+    client = CATALOG[client_id]
+    settings, notes = guide_settings(mailbox, client, lang)
+    screens = []
+    for screen in client.screens:
+        if screen.only and screen.only != mailbox.protocol:
+            continue
+        fields = [
+            GuideField(
+                f.label(lang),
+                field_value(f, mailbox, client, settings, lang),
+                f.note(lang) if f.note else None,
+            )
+            for f in screen.fields
+            if not f.only or f.only == mailbox.protocol
+        ]
+        screens.append(
+            GuideScreen(
+                screen.title(lang),
+                screen.how(lang),
+                fields,
+                screen.note(lang) if screen.note else None,
+            )
+        )
+    warnings = [w(lang) for w in client.warnings] + notes
+    if mailbox.protocol not in client.protocols:
+        warnings.insert(
+            0,
+            T(
+                f"{client.name.ja} では {mailbox.protocol.upper()} を設定できません。",
+                f"{client.name.en} cannot set up {mailbox.protocol.upper()}.",
+            )(lang),
+        )
+    changes, sides = _changes(mailbox, settings, lang)
+    return Guide(
+        client=client.id,
+        client_name=client.name(lang),
+        lang=lang,
+        email=mailbox.email,
+        screens=screens,
+        settings={
+            "protocol": mailbox.protocol,
+            "username": mailbox.username,
+            **settings.as_dict(),
+        },
+        warnings=warnings,
+        changes=changes,
+        sides_changing=sides,
+        troubleshooting=[t(lang) for t in client.troubleshooting],
+        legacy=client.legacy,
+    )
+
+
+def _changes(mailbox: Mailbox, settings: SheetValues, lang: str) -> tuple[list[Change], list[str]]:
+    current = mailbox.current_sheet.values if mailbox.current_sheet else None
+    if current is None:
+        return [], []
+    changes, sides = [], []
+    for name in SHEET_FIELDS:
+        before, after = getattr(current, name), getattr(settings, name)
+        if before != after:
+            if name.endswith("security"):
+                before, after = SECURITY_NAMES[before](lang), SECURITY_NAMES[after](lang)
+            changes.append(Change(FIELD_NAMES[name](lang), str(before), str(after)))
+            side = "incoming" if name.startswith("incoming") else "outgoing"
+            if side not in sides:
+                sides.append(side)
+    return changes, sides

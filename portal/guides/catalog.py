@@ -1,0 +1,1844 @@
+"""The mail-program catalog: one MailClient per program the portal writes setup guides for.
+
+Pure data built from portal.guides.model. Labels are quoted in each program's own
+wording (Japanese and English UI). Where a label could not be confirmed from the
+vendor's own text (localisation files, help pages) it carries a ``# unverified:``
+comment; labels confirmed only from a hosting company's manual that shows the
+real screen (Xserver) say so in a comment as well.
+
+Spelling on purpose: Microsoft, Mozilla, Google, Rimarts write サーバー;
+Apple and Shuriken write サーバ.
+"""
+
+from __future__ import annotations
+
+from portal.guides.model import Auth, Field, MailClient, Screen, Security, T
+
+# --- shared texts ---------------------------------------------------------------------------
+
+ON = T("オン（チェックを入れる）", "On (checked)")
+OFF = T("オフ（チェックを外す）", "Off (unchecked)")
+ANY_NAME = T("任意（例: 会社のメール）", "Anything you like (e.g. Work mail)")
+
+# The same security words in several programs.
+NONE_JA_EN = T("なし", "None")
+SSL_TLS = T("SSL/TLS", "SSL/TLS")
+STARTTLS = T("STARTTLS", "STARTTLS")
+
+# Advice that recurs in many programs' troubleshooting.
+TS_CERT_NAME = T(
+    "証明書の警告が出る・「サーバーの身元を確認できない」と表示される場合は、受信・送信の"
+    "サーバー名がこの案内のとおり一字一句同じか確認してください（古いサーバー名や "
+    "mail.お客様のドメイン のままだと、証明書の名前と合わず警告が出ます）。警告を"
+    "「承認」「続行」で閉じて使い続けないでください。",
+    "If a certificate warning appears or the server's identity cannot be verified, check "
+    "that the incoming and outgoing server names are exactly the ones in this guide (an old "
+    "server name, or mail.<your domain>, does not match the certificate). Do not accept or "
+    "continue past the warning.",
+)
+TS_SEND_ONLY = T(
+    "受信はできるのに送信だけできない場合は、送信（SMTP）側だけを見直してください: "
+    "送信サーバー名、ポート番号と暗号化の組み合わせ（465 は SSL/TLS、587 は STARTTLS）、"
+    "SMTP 認証が「オン」で受信と同じユーザー名・パスワードになっているか。",
+    "If receiving works but sending fails, check only the outgoing (SMTP) side: the "
+    "outgoing server name, the port and security pair (465 with SSL/TLS, 587 with "
+    "STARTTLS), and that SMTP authentication is on with the same user name and password as "
+    "for receiving.",
+)
+TS_RECEIVE_ONLY = T(
+    "送信はできるのに受信だけできない場合は、受信側のポートと暗号化の組み合わせ"
+    "（POP3 は 995 と SSL/TLS、IMAP は 993 と SSL/TLS）とユーザー名を確認してください。",
+    "If sending works but receiving fails, check the incoming port and security pair "
+    "(POP3 995 with SSL/TLS, IMAP 993 with SSL/TLS) and the user name.",
+)
+TS_PASSWORD = T(
+    "「パスワードが違う」「認証に失敗しました」と出る場合は、メールのパスワード"
+    "（インターネット接続用のパスワードではありません）とユーザー名を入れ直してください。",
+    "If the program says the password is wrong or authentication failed, re-enter the "
+    "mailbox password (not your internet connection password) and the user name.",
+)
+TS_XP_TLS12 = T(
+    "Windows XP（と Vista）は TLS 1.2 で接続できません。サーバーが TLS 1.2 以上だけを"
+    "受け付けるようになると、SSL の設定が正しくても送受信できなくなります。SSL を外して"
+    "平文に戻す方法はパスワードが盗まれる危険があるため案内していません。"
+    "新しいパソコンとメールソフトへの移行をご検討ください。",
+    "Windows XP (and Vista) cannot connect with TLS 1.2. Once the servers accept only "
+    "TLS 1.2 or later, sending and receiving stop even with correct SSL settings. We do not "
+    "advise turning SSL off (your password could be stolen); please move to a current "
+    "computer and mail program.",
+)
+
+# --- 1. Thunderbird -------------------------------------------------------------------------
+# Japanese and English labels from Thunderbird's own localisation files
+# (thunderbird-l10n ja/mail/messenger/accountcreation/accountSetup.ftl, accountHub.ftl,
+# ja/mail/chrome/messenger/am-server-top.dtd, smtpEditOverlay.dtd, accountManager.ftl;
+# comm-central en-US accountSetup.ftl and smtpEditOverlay.dtd).
+
+TB_SECURITY = Security(
+    style="choice",
+    choices={"none": T("なし", "None"), "starttls": STARTTLS, "ssl": SSL_TLS},
+)
+TB_NORMAL_PASSWORD = T("通常のパスワード認証", "Normal password")
+
+THUNDERBIRD = MailClient(
+    id="thunderbird",
+    name=T("Thunderbird", "Thunderbird"),
+    platforms=T(
+        "Windows / macOS / Linux（Thunderbird 128 以降）",
+        "Windows / macOS / Linux (Thunderbird 128 or later)",
+    ),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP", "IMAP")},
+    incoming=TB_SECURITY,
+    outgoing=TB_SECURITY,
+    auth=Auth(label=T("認証方式", "Authentication method"), value=TB_NORMAL_PASSWORD),
+    screens=(
+        Screen(
+            title=T("既存のメールアドレスのセットアップ", "Set Up Your Existing Email Address"),
+            how=T(
+                "≡（アプリケーションメニュー）→「新しいアカウント」→「既存のメールアドレス」",
+                "≡ (application menu) → New Account → Existing Email",  # unverified: en menu item wording
+            ),
+            fields=(
+                Field(T("あなたのお名前", "Your full name"), "display_name"),
+                Field(T("メールアドレス", "Email address"), "email"),
+                Field(
+                    T("パスワード", "Password"),
+                    "password",
+                    note=T(
+                        "「パスワードを記憶する」にチェックを入れておくと毎回の入力が不要です。",
+                        "Tick “Remember password” so you are not asked every time.",
+                    ),
+                ),
+            ),
+            note=T(
+                "入力したら「手動設定」をクリックします（自動で見つかった設定は使わず、"
+                "次の画面で案内どおりに入力します）。",
+                "Then click “Configure manually” (do not keep the settings found "
+                "automatically; enter the ones in this guide on the next screen).",
+            ),
+        ),
+        Screen(
+            title=T("手動設定", "Manual configuration"),
+            how=T(
+                "前の画面の「手動設定」をクリックすると表示されます",
+                "Shown after you click “Configure manually”",
+            ),
+            fields=(
+                Field(T("受信サーバー: プロトコル", "Incoming server: Protocol"), "protocol"),
+                Field(T("受信サーバー: ホスト名", "Incoming server: Hostname"), "incoming_host"),
+                Field(T("受信サーバー: ポート番号", "Incoming server: Port"), "incoming_port"),
+                Field(
+                    T("受信サーバー: 接続の保護", "Incoming server: Connection security"),
+                    "incoming_security",
+                ),
+                Field(
+                    T("受信サーバー: 認証方式", "Incoming server: Authentication method"),
+                    "fixed",
+                    fixed=TB_NORMAL_PASSWORD,
+                ),
+                Field(T("受信サーバー: ユーザー名", "Incoming server: Username"), "username"),
+                Field(T("送信サーバー: ホスト名", "Outgoing server: Hostname"), "outgoing_host"),
+                Field(T("送信サーバー: ポート番号", "Outgoing server: Port"), "outgoing_port"),
+                Field(
+                    T("送信サーバー: 接続の保護", "Outgoing server: Connection security"),
+                    "outgoing_security",
+                ),
+                Field(
+                    T("送信サーバー: 認証方式", "Outgoing server: Authentication method"),
+                    "smtp_auth",
+                ),
+                Field(
+                    T("送信サーバー: ユーザー名", "Outgoing server: Username"),
+                    "outgoing_username",
+                ),
+            ),
+            note=T(
+                "「再テスト」をクリックし、問題がなければ「完了」をクリックします。",
+                "Click “Re-test”, then “Done”.",
+            ),
+        ),
+        Screen(
+            title=T(
+                "確認・変更: サーバー設定（受信）", "Check or change: Server Settings (incoming)"
+            ),
+            how=T(
+                "≡ →「アカウント設定」→ 左の一覧でアカウント名の下の「サーバー設定」"
+                "（メニューバーでは「ツール」→「アカウント設定」）",
+                "≡ → Account Settings → in the left list, Server Settings under the account "
+                "(menu bar: Tools → Account Settings)",
+            ),
+            fields=(
+                Field(T("サーバー名", "Server Name"), "incoming_host"),
+                Field(T("ポート", "Port"), "incoming_port"),
+                Field(T("ユーザー名", "User Name"), "username"),
+                Field(
+                    T("セキュリティ設定: 接続の保護", "Security Settings: Connection security"),
+                    "incoming_security",
+                ),
+                Field(
+                    T("セキュリティ設定: 認証方式", "Security Settings: Authentication method"),
+                    "fixed",
+                    fixed=TB_NORMAL_PASSWORD,
+                ),
+            ),
+            note=T(
+                "すでに設定済みのアカウントを変更する場合はこの画面から始めます。"
+                "サーバー名を変えた後は Thunderbird の再起動が必要です。",
+                "Start here when changing an account that is already set up. "
+                "Restart Thunderbird after changing the server name.",
+            ),
+        ),
+        Screen(
+            title=T("確認・変更: 送信サーバー", "Check or change: Outgoing Server"),
+            how=T(
+                "「アカウント設定」の左の一覧のいちばん下「送信サーバー」（Thunderbird 140 以前は"
+                "「送信 (SMTP) サーバー」）→ このアカウントが使うサーバーを選んで「編集...」",
+                "Account Settings → at the bottom of the left list, Outgoing Server "
+                "(Thunderbird 140 and earlier: Outgoing Server (SMTP)) → select the server this "
+                "account uses → Edit…",
+            ),
+            fields=(
+                Field(T("サーバー名", "Server Name"), "outgoing_host"),
+                Field(T("ポート番号", "Port"), "outgoing_port"),
+                Field(T("接続の保護", "Connection security"), "outgoing_security"),
+                Field(T("認証方式", "Authentication method"), "smtp_auth"),
+                Field(T("ユーザー名", "User Name"), "outgoing_username"),
+            ),
+            note=T(
+                "どの送信サーバーを使っているかは、アカウント名のページ下部の「送信サーバー」欄で"
+                "確認できます。同じ送信サーバーを使う他のアカウントにも変更が反映されます。",
+                "The account's main page shows which outgoing server it uses (“Outgoing "
+                "Server”). Editing it changes every account that uses the same server.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "Thunderbird 128 以降では、サーバー名と証明書の名前が合わない場合に「セキュリティ例外」"
+            "を追加できません。古いサーバー名のままだと接続できないので、サーバー名をこの案内の"
+            "名前に変更してください（例外を承認する方法はありません）。",
+            "Thunderbird 128 and later offer no security exception when the server name does "
+            "not match the certificate. With an old server name you simply cannot connect: "
+            "change the server name to the one in this guide (there is no exception to accept).",
+        ),
+        T(
+            "Thunderbird 140 で「STARTTLS（利用可能な場合）」は廃止されました。選択肢は"
+            "「なし」「STARTTLS」「SSL/TLS」だけです。",
+            "Thunderbird 140 removed “STARTTLS, if available”; the choices are None, STARTTLS "
+            "and SSL/TLS only.",
+        ),
+        T(
+            "Thunderbird 141 から、左の一覧の「送信 (SMTP) サーバー」は「送信サーバー」という"
+            "名前になりました。",
+            "From Thunderbird 141 the left-hand entry “Outgoing Server (SMTP)” is called "
+            "“Outgoing Server”.",
+        ),
+        T(
+            "「警告！ … への接続は暗号化されません」と表示されたら「接続する上での危険性を"
+            "理解しました」にはチェックせず、「設定を変更」で接続の保護を案内どおりに直してください。",
+            "If “Warning! … does not use encryption” appears, do not tick “I understand the "
+            "risks”; click “Change Settings” and set Connection security as in this guide.",
+        ),
+    ),
+    troubleshooting=(
+        T(
+            "「セキュリティ例外の追加」や証明書エラーが出る場合は、サーバー名がこの案内の名前と"
+            "一字一句同じか確認してください。Thunderbird 128 以降では名前の不一致は例外として"
+            "承認できないため、サーバー名を直す以外に方法はありません。",
+            "If “Add Security Exception” or a certificate error appears, check that the server "
+            "name is exactly the one in this guide. Thunderbird 128 and later cannot accept a "
+            "name mismatch as an exception; correcting the server name is the only fix.",
+        ),
+        T(
+            "受信はできるのに送信できない場合は「送信サーバー」の設定を確認してください。"
+            "アカウントが別の（古い）送信サーバーを使っていることがあります。",
+            "If receiving works but sending fails, check the Outgoing Server settings; the "
+            "account may still use another (old) outgoing server from the list.",
+        ),
+        T(
+            "ポートと接続の保護は組で決まります: 995・993・465 は「SSL/TLS」、587 は"
+            "「STARTTLS」。組み合わせが違うと接続できません。",
+            "Port and Connection security go together: 995, 993 and 465 use SSL/TLS, 587 uses "
+            "STARTTLS. A mismatched pair cannot connect.",
+        ),
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://support.mozilla.org/ja/kb/automatic-account-configuration",
+        "https://support.mozilla.org/ja/kb/manual-account-configuration",
+        "https://support.mozilla.org/ja/kb/add-security-exception",
+        "https://support.mozilla.org/ja/kb/server-dont-use-encryption",
+        "https://github.com/thunderbird/thunderbird-l10n/tree/main/ja/mail",
+        "https://github.com/mozilla/releases-comm-central/tree/main/mail/locales/en-US",
+    ),
+)
+
+# --- 2. Outlook (classic) -------------------------------------------------------------------
+# Labels of the 2016-and-later "POP/IMAP アカウントの設定" pane and the SMTP tab confirmed from
+# Xserver's Outlook 2016/2019 manuals (screenshots of the real dialogs); Microsoft's own
+# help page could not be retrieved here. The four encryption kinds (none / SSL / TLS / auto)
+# are documented by Microsoft (PROP_SMTP_SECURE_CONNECTION).
+
+OUTLOOK_SECURITY = Security(
+    style="choice",
+    # "自動" (Auto) also exists; the guide always names an explicit mode.
+    choices={"none": NONE_JA_EN, "ssl": SSL_TLS, "starttls": STARTTLS},
+)
+OUTLOOK_SPA = T(
+    "セキュリティで保護されたパスワード認証 (SPA) でのログオンが必要",
+    "Require logon using Secure Password Authentication (SPA)",
+)
+
+OUTLOOK = MailClient(
+    id="outlook",
+    name=T(
+        "Outlook（クラシック）Microsoft 365 / 2021 / 2019 / 2016",
+        "Outlook (classic) for Microsoft 365 / 2021 / 2019 / 2016",
+    ),
+    platforms=T("Windows", "Windows"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
+    incoming=OUTLOOK_SECURITY,
+    outgoing=OUTLOOK_SECURITY,
+    auth=Auth(
+        label=T(
+            "送信サーバー (SMTP) は認証が必要", "My outgoing server (SMTP) requires authentication"
+        ),
+        value=T(
+            "オン ＋「受信メール サーバーと同じ設定を使用する」",
+            "On + “Use same settings as my incoming mail server”",
+        ),
+    ),
+    screens=(
+        Screen(
+            title=T("アカウントの追加", "Add Account"),
+            how=T(
+                "「ファイル」→「アカウントの追加」",
+                "File → Add Account",
+            ),
+            fields=(
+                Field(T("メール アドレス", "Email address"), "email"),
+                Field(
+                    T(
+                        "詳細オプション:「自分で自分のアカウントを手動で設定」",
+                        "Advanced options: “Let me set up my account manually”",
+                    ),
+                    "fixed",
+                    fixed=ON,
+                ),
+            ),
+            note=T("入力したら「接続」をクリックします。", "Then click “Connect”."),
+        ),
+        Screen(
+            title=T("詳細設定: アカウントの種類", "Advanced setup: account type"),
+            how=T(
+                "「接続」の後に表示される一覧から選びます",
+                "Choose from the list shown after “Connect”",
+            ),
+            fields=(
+                Field(
+                    T("アカウントの種類", "Account type"), "protocol"
+                ),  # unverified: heading text
+            ),
+        ),
+        Screen(
+            title=T("POP / IMAP アカウントの設定", "POP / IMAP Account Settings"),
+            how=T(
+                "アカウントの種類を選ぶと表示されます",
+                "Shown after you choose the account type",
+            ),
+            fields=(
+                Field(T("受信メール: サーバー", "Incoming mail: Server"), "incoming_host"),
+                Field(T("受信メール: ポート", "Incoming mail: Port"), "incoming_port"),
+                Field(
+                    T(
+                        "受信メール:「このサーバーは暗号化された接続 (SSL/TLS) が必要」",
+                        "Incoming mail: “This server requires an encrypted connection (SSL/TLS)”",
+                    ),
+                    "incoming_security",
+                    only="pop3",
+                    note=T(
+                        "POP の受信側はチェックボックスです。「SSL/TLS」ならチェックを入れ、"
+                        "「なし」なら外します（POP の受信で STARTTLS は選べません）。",
+                        "For POP the incoming side is a checkbox: tick it for SSL/TLS, clear it "
+                        "for None (Outlook offers no STARTTLS for POP).",
+                    ),
+                ),
+                Field(
+                    T("受信メール: 暗号化方法", "Incoming mail: Encryption method"),
+                    "incoming_security",
+                    only="imap",
+                ),  # unverified: IMAP incoming list label taken to match the outgoing one
+                Field(
+                    T("受信メール: " + OUTLOOK_SPA.ja, "Incoming mail: " + OUTLOOK_SPA.en),
+                    "fixed",
+                    fixed=OFF,
+                ),
+                Field(T("送信メール: サーバー", "Outgoing mail: Server"), "outgoing_host"),
+                Field(T("送信メール: ポート", "Outgoing mail: Port"), "outgoing_port"),
+                Field(
+                    T("送信メール: 暗号化方法", "Outgoing mail: Encryption method"),
+                    "outgoing_security",
+                ),
+                Field(
+                    T("送信メール: " + OUTLOOK_SPA.ja, "Outgoing mail: " + OUTLOOK_SPA.en),
+                    "fixed",
+                    fixed=OFF,
+                ),
+            ),
+            note=T(
+                "暗号化方法は「自動」にせず、案内どおりの項目を選んでください。入力したら「次へ」。",
+                "Do not pick “Auto”; choose the encryption method in this guide. Then click "
+                "“Next”.",
+            ),
+        ),
+        Screen(
+            title=T("パスワードの入力", "Password"),
+            how=T("「次へ」の後に表示されます", "Shown after “Next”"),
+            fields=(Field(T("パスワード", "Password"), "password"),),
+            note=T(
+                "「接続」をクリックし、「アカウントが正常に追加されました」と出たら「完了」。",
+                "Click “Connect”; when the account has been added, click “Done”.",
+            ),
+        ),
+        Screen(
+            title=T(
+                "確認・変更: インターネット電子メール設定",
+                "Check or change: Internet E-mail Settings",
+            ),
+            how=T(
+                "「ファイル」→「アカウント設定」→「プロファイルの管理」→「電子メール アカウント」"
+                "→ アカウントを選んで「変更」（版によっては「アカウント設定」→「アカウント設定」→"
+                "「変更」）",
+                "File → Account Settings → Manage Profiles → Email Accounts → select the "
+                "account → Change (some versions: Account Settings → Account Settings → Change)",
+            ),  # unverified: "電子メール アカウント" button wording in the Mail Setup dialog
+            fields=(
+                Field(T("受信メール サーバー", "Incoming mail server"), "incoming_host"),
+                Field(
+                    T("送信メール サーバー (SMTP)", "Outgoing mail server (SMTP)"), "outgoing_host"
+                ),
+                Field(T("アカウント名", "User Name"), "username"),  # unverified
+                Field(T("パスワード", "Password"), "password"),
+            ),
+            note=T(
+                "すでに設定済みのアカウントを変更する場合はこの画面から始めます。",
+                "Start here when changing an account that is already set up.",
+            ),
+        ),
+        Screen(
+            title=T("確認・変更:「送信サーバー」タブ", "Check or change: Outgoing Server tab"),
+            how=T(
+                "同じ画面の「詳細設定」→「送信サーバー」タブ",
+                "Same dialog → More Settings… → Outgoing Server tab",
+            ),
+            fields=(
+                Field(
+                    T(
+                        "送信サーバー (SMTP) は認証が必要",
+                        "My outgoing server (SMTP) requires authentication",
+                    ),
+                    "smtp_auth",
+                ),
+                Field(
+                    T(
+                        "受信メール サーバーと同じ設定を使用する",
+                        "Use same settings as my incoming mail server",
+                    ),
+                    "fixed",
+                    fixed=ON,
+                ),
+            ),
+        ),
+        Screen(
+            title=T("確認・変更:「詳細設定」タブ", "Check or change: Advanced tab"),
+            how=T(
+                "同じ「詳細設定」の画面の「詳細設定」タブ",
+                "Same More Settings dialog → Advanced tab",
+            ),
+            fields=(
+                Field(
+                    T("受信サーバー (POP3)", "Incoming server (POP3)"), "incoming_port", only="pop3"
+                ),
+                Field(
+                    T(
+                        "このサーバーでは暗号化された接続 (SSL/TLS) が必要",
+                        "This server requires an encrypted connection (SSL/TLS)",
+                    ),
+                    "incoming_security",
+                    only="pop3",
+                    note=T("「SSL/TLS」ならチェックを入れます。", "Tick it for SSL/TLS."),
+                ),
+                Field(
+                    T("受信サーバー (IMAP)", "Incoming server (IMAP)"), "incoming_port", only="imap"
+                ),
+                Field(
+                    T(
+                        "使用する暗号化接続の種類（受信）",
+                        "Use the following type of encrypted connection (incoming)",
+                    ),
+                    "incoming_security",
+                    only="imap",
+                ),
+                Field(T("送信サーバー (SMTP)", "Outgoing server (SMTP)"), "outgoing_port"),
+                Field(
+                    T(
+                        "使用する暗号化接続の種類（送信）",
+                        "Use the following type of encrypted connection (outgoing)",
+                    ),
+                    "outgoing_security",
+                ),
+            ),
+            note=T(
+                "暗号化の種類を変えるとポート番号が自動で変わることがあります。最後にポート番号を"
+                "もう一度案内どおりに直してから「OK」をクリックしてください。",
+                "Changing the encryption type may change the port number by itself; set the "
+                "port again as in this guide before clicking OK.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "Outlook 2010 / 2013 では一覧が「なし / SSL / TLS / 自動」で、「TLS」が STARTTLS、"
+            "「SSL」が最初から暗号化する方式（SSL/TLS）です。この案内の画面は 2016 以降のものです。",
+            "Outlook 2010 / 2013 list None / SSL / TLS / Auto: there “TLS” means STARTTLS and "
+            "“SSL” means implicit TLS (SSL/TLS). The screens in this guide are those of 2016 "
+            "and later.",
+        ),
+        T(
+            "「セキュリティで保護されたパスワード認証 (SPA)」はオフのままにしてください。"
+            "オンにするとログインできません。",
+            "Leave “Secure Password Authentication (SPA)” off; with it on you cannot log in.",
+        ),
+        T(
+            "POP の受信で選べるのは「SSL/TLS」（チェックボックス）だけで、STARTTLS は選べません。",
+            "For POP incoming mail Outlook offers only SSL/TLS (a checkbox), no STARTTLS.",
+        ),
+        T(
+            "サーバーの証明書について警告（セキュリティ警告）が出ても「はい」で続行しないでください。",
+            "If a security alert about the server's certificate appears, do not click “Yes” "
+            "to continue.",
+        ),
+        T(
+            "画面右上に「新しい Outlook」の切り替えがあり、オンになっている場合は画面が違います。"
+            "その場合は「新しい Outlook for Windows」の案内をご覧ください。",
+            "If the “New Outlook” toggle at the top right is on, the screens differ; use the "
+            "guide for new Outlook for Windows instead.",
+        ),
+    ),
+    troubleshooting=(
+        TS_CERT_NAME,
+        T(
+            "送信だけできない場合は「送信サーバー」タブの認証と、「詳細設定」タブの送信サーバー"
+            "(SMTP) のポート番号と暗号化の種類の組（465 と SSL/TLS、587 と STARTTLS）を確認して"
+            "ください。",
+            "If only sending fails, check authentication on the Outgoing Server tab and the "
+            "SMTP port / encryption pair on the Advanced tab (465 with SSL/TLS, 587 with "
+            "STARTTLS).",
+        ),
+        TS_RECEIVE_ONLY,
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://support.microsoft.com/ja-jp/office/6e27792a-9267-4aa4-8bb6-c84ef146101b",  # unverified: not retrievable here
+        "https://learn.microsoft.com/ja-jp/office/client-developer/outlook/auxiliary/prop_smtp_secure_connection",
+        "https://www.xserver.ne.jp/manual/man_mail_setting_ol2016.php",  # hosting company's manual (screenshots)
+        "https://www.xserver.ne.jp/manual/man_mail_setting_ol2019.php",  # hosting company's manual (screenshots)
+    ),
+)
+
+# --- 3. new Outlook for Windows -------------------------------------------------------------
+# Japanese labels from Xserver's manual for "Outlook for Windows / Outlook (new)"
+# (screenshots of the real dialogs). English labels are unverified.
+
+NEW_OUTLOOK_SECURITY = Security(
+    style="choice",
+    choices={
+        "ssl": T("SSL/TLS (推奨)", "SSL/TLS (recommended)"),
+        "starttls": STARTTLS,  # unverified: STARTTLS entry of the list
+        # unverified: whether "None" is offered; left out so a guide never suggests plain text
+    },
+)
+
+NEW_OUTLOOK = MailClient(
+    id="new_outlook",
+    name=T("新しい Outlook for Windows", "new Outlook for Windows"),
+    platforms=T("Windows 10 / 11", "Windows 10 / 11"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
+    incoming=NEW_OUTLOOK_SECURITY,
+    outgoing=NEW_OUTLOOK_SECURITY,
+    auth=Auth(
+        label=T("SMTP ユーザー名 / SMTP パスワード", "SMTP username / SMTP password"),
+        value=T(
+            "受信と同じユーザー名とパスワード",
+            "The same user name and password as for incoming mail",
+        ),
+    ),
+    screens=(
+        Screen(
+            title=T("アカウントの追加", "Add account"),
+            how=T(
+                "「設定」（歯車）→「アカウント」→「メール アカウント」→「アカウントの追加」",
+                "Settings (gear) → Accounts → Email accounts → Add account",
+            ),  # unverified: "メール アカウント" menu entry; Xserver shows the gear and "アカウント"
+            fields=(Field(T("メール アドレス", "Email address"), "email"),),
+            note=T("入力したら「続行」をクリックします。", "Then click “Continue”."),
+        ),
+        Screen(
+            title=T("プロバイダーを選択", "Choose a provider"),
+            how=T(
+                "画面右下の「プロバイダーを選択」",
+                "“Choose a provider” at the bottom right",
+            ),
+            fields=(Field(T("プロバイダー", "Provider"), "protocol"),),
+        ),
+        Screen(
+            title=T("IMAP / POP アカウントの設定", "IMAP / POP account settings"),
+            how=T("プロバイダーを選ぶと表示されます", "Shown after you choose the provider"),
+            fields=(
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("表示数を増やす", "Show more"), "fixed", fixed=ON),  # unverified: en
+                Field(
+                    T("おすすめの設定を使用する", "Use recommended settings"), "fixed", fixed=OFF
+                ),  # unverified: en
+                Field(T("IMAP / POP ユーザー名", "IMAP / POP username"), "username"),  # unverified
+                Field(T("IMAP / POP 受信サーバー", "IMAP / POP incoming server"), "incoming_host"),
+                Field(T("ポート", "Port"), "incoming_port"),
+                Field(T("セキュア接続タイプ", "Secure connection type"), "incoming_security"),
+                Field(T("SMTP ユーザー名", "SMTP username"), "outgoing_username"),
+                Field(T("SMTP パスワード", "SMTP password"), "password"),
+                Field(T("SMTP 送信サーバー", "SMTP outgoing server"), "outgoing_host"),
+                Field(T("ポート", "Port"), "outgoing_port"),
+                Field(T("セキュア接続タイプ", "Secure connection type"), "outgoing_security"),
+            ),
+            note=T(
+                "入力したら「続行」をクリックし、続く画面を確認して完了します。",
+                "Click “Continue” and confirm the following screens.",
+            ),
+        ),
+        Screen(
+            title=T("確認・変更: アカウントの管理", "Check or change: Manage account"),
+            how=T(
+                "「設定」（歯車）→「アカウント」→ 対象のメール アドレスの「管理」→「修復」",
+                "Settings (gear) → Accounts → Manage next to the address → Repair",
+            ),  # unverified: en
+            fields=(
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("SMTP 送信サーバー", "SMTP outgoing server"), "outgoing_host"),
+                Field(T("ポート", "Port"), "outgoing_port"),
+                Field(T("セキュア接続タイプ", "Secure connection type"), "outgoing_security"),
+            ),
+            note=T(
+                "受信サーバー、受信のポートとセキュア接続タイプ、SMTP ユーザー名は後から変更"
+                "できません。違っている場合はアカウントを削除して追加し直してください。",
+                "The incoming server, its port and secure connection type, and the SMTP "
+                "username cannot be changed later; if they are wrong, remove the account and "
+                "add it again.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "受信サーバーの設定は後から変更できません。サーバー名の変更をご案内している場合は、"
+            "アカウントを削除して追加し直す必要があります。",
+            "Incoming server settings cannot be edited later. When a server name changes, "
+            "remove the account and add it again.",
+        ),
+        T(
+            "新しい Outlook では、POP / IMAP のアカウントは Microsoft のクラウドを経由して同期"
+            "されます。お使いのパソコンからではなく Microsoft のサーバーから接続されます。",
+            "New Outlook syncs POP / IMAP accounts through the Microsoft cloud: the "
+            "connection to our servers comes from Microsoft's servers, not from your computer.",
+        ),  # unverified: Microsoft's wording on cloud sync of third-party accounts
+    ),
+    troubleshooting=(
+        TS_CERT_NAME,
+        TS_SEND_ONLY,
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://support.microsoft.com/ja-jp/office/6e27792a-9267-4aa4-8bb6-c84ef146101b",  # unverified: not retrievable here
+        "https://www.xserver.ne.jp/manual/man_mail_setting_olwin.php",  # hosting company's manual (screenshots)
+    ),
+)
+
+# --- 4. Windows Live Mail 2012 --------------------------------------------------------------
+# Japanese labels from Xserver's Windows Live Mail manual (screenshots); English labels
+# from a hosting company's Windows Live Mail instructions (worthers.com).
+
+WLM_BOX = T(
+    "このサーバーはセキュリティで保護された接続 (SSL) が必要",
+    "This server requires a secure connection (SSL)",
+)
+
+WINDOWS_LIVE_MAIL = MailClient(
+    id="windows_live_mail",
+    name=T("Windows Live メール 2012", "Windows Live Mail 2012"),
+    platforms=T("Windows 7 / 8.1 / 10（サポート終了）", "Windows 7 / 8.1 / 10 (unsupported)"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP", "IMAP")},
+    incoming=Security(style="ssl-box", box=WLM_BOX),
+    # unverified: WLM is widely reported to use STARTTLS on 587 when the box is checked; not
+    # confirmed from a vendor page, so box_starttls stays False and the guide picks 465.
+    outgoing=Security(style="ssl-box", box=WLM_BOX, box_starttls=False),
+    auth=Auth(
+        label=T("このサーバーは認証が必要", "My server requires authentication"),
+        value=T(
+            "オン ＋「設定」→「受信メール サーバーと同じ設定を使用する」",
+            "On + Settings… → “Use same settings as my incoming mail server”",
+        ),
+    ),
+    legacy=True,  # Windows Essentials 2012 (incl. Windows Live Mail) support ended January 2017
+    screens=(
+        Screen(
+            title=T("電子メール アカウントの追加", "Add your email accounts"),
+            how=T(
+                "「アカウント」タブ →「電子メール」",
+                "Accounts tab → Email",
+            ),
+            fields=(
+                Field(T("電子メール アドレス", "Email address"), "email"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("表示名", "Display name for your sent messages"), "display_name"),
+                Field(
+                    T("手動でサーバー設定を構成する", "Manually configure server settings"),
+                    "fixed",
+                    fixed=ON,
+                ),
+            ),
+            note=T("入力したら「次へ」をクリックします。", "Then click “Next”."),
+        ),
+        Screen(
+            title=T("サーバー設定を構成", "Configure server settings"),
+            how=T("「次へ」の後に表示されます", "Shown after “Next”"),
+            fields=(
+                Field(
+                    T(
+                        "受信サーバー情報: サーバーの種類",
+                        "Incoming server information: Server type",
+                    ),
+                    "protocol",
+                ),
+                Field(
+                    T("受信サーバー情報: サーバーのアドレス", "Incoming: Server address"),
+                    "incoming_host",
+                ),
+                Field(T("受信サーバー情報: ポート", "Incoming: Port"), "incoming_port"),
+                Field(
+                    T(
+                        "受信: セキュリティで保護された接続 (SSL) が必要",
+                        "Incoming: Requires a secure connection (SSL)",
+                    ),
+                    "incoming_security",
+                ),
+                Field(
+                    T("受信: 次を使用して認証する", "Incoming: Authenticate using"),
+                    "fixed",
+                    fixed=T("クリア テキスト", "Clear text"),
+                ),
+                Field(T("受信: ログオン ユーザー名", "Incoming: Logon user name"), "username"),
+                Field(
+                    T(
+                        "送信サーバー情報: サーバーのアドレス",
+                        "Outgoing server information: Server address",
+                    ),
+                    "outgoing_host",
+                ),
+                Field(T("送信: ポート", "Outgoing: Port"), "outgoing_port"),
+                Field(
+                    T(
+                        "送信: セキュリティで保護された接続 (SSL) が必要",
+                        "Outgoing: Requires a secure connection (SSL)",
+                    ),
+                    "outgoing_security",
+                ),
+                Field(T("送信: 認証が必要", "Outgoing: Requires authentication"), "smtp_auth"),
+            ),
+            note=T("入力したら「次へ」→「完了」。", "Then click “Next” and “Finish”."),
+        ),
+        Screen(
+            title=T(
+                "確認・変更: プロパティの「サーバー」タブ",
+                "Check or change: Properties, Servers tab",
+            ),
+            how=T(
+                "「アカウント」タブ →「プロパティ」（または左のアカウント名を右クリック →"
+                "「プロパティ」）→「サーバー」タブ",
+                "Accounts tab → Properties (or right-click the account → Properties) → Servers tab",
+            ),
+            fields=(
+                Field(T("受信メール", "Incoming mail"), "incoming_host"),
+                Field(T("送信メール (SMTP)", "Outgoing mail (SMTP)"), "outgoing_host"),
+                Field(T("ユーザー名", "User name"), "username"),  # unverified
+                Field(T("パスワード", "Password"), "password"),
+                Field(
+                    T(
+                        "クリア テキスト認証を使用してログオンする",
+                        "Log on using clear text authentication",
+                    ),
+                    "fixed",
+                    fixed=ON,
+                ),  # unverified: ja wording
+                Field(
+                    T("このサーバーは認証が必要", "My server requires authentication"), "smtp_auth"
+                ),
+            ),
+            note=T(
+                "すでに設定済みのアカウントを変更する場合はこの画面から始めます。",
+                "Start here when changing an account that is already set up.",
+            ),
+        ),
+        Screen(
+            title=T("確認・変更:「詳細設定」タブ", "Check or change: Advanced tab"),
+            how=T("同じプロパティの「詳細設定」タブ", "Same Properties → Advanced tab"),
+            fields=(
+                Field(T("送信メール (SMTP)", "Outgoing mail (SMTP)"), "outgoing_port"),
+                Field(WLM_BOX, "outgoing_security", note=T("送信側", "Outgoing side")),
+                Field(T("受信メール (POP3)", "Incoming mail (POP3)"), "incoming_port", only="pop3"),
+                Field(T("受信メール (IMAP)", "Incoming mail (IMAP)"), "incoming_port", only="imap"),
+                Field(WLM_BOX, "incoming_security", note=T("受信側", "Incoming side")),
+            ),
+            note=T(
+                "チェックを入れるとポート番号が自動で変わることがあります。最後にポート番号を"
+                "案内どおりに直してから「OK」をクリックしてください。",
+                "Ticking the box may change the port; set the port again as in this guide, "
+                "then click OK.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "Windows Live メールは 2017 年 1 月にマイクロソフトのサポートが終了しています。"
+            "不具合や安全上の問題は修正されません。新しいメールソフトへの移行をおすすめします。",
+            "Windows Live Mail has been unsupported by Microsoft since January 2017; bugs and "
+            "security problems are no longer fixed. We recommend moving to a current program.",
+        ),
+        T(
+            "送信はポート 465 で「セキュリティで保護された接続 (SSL) が必要」にチェックを入れて"
+            "設定します。",
+            "Set sending to port 465 with “requires a secure connection (SSL)” ticked.",
+        ),
+        T(
+            "証明書の警告が表示された場合は「はい」で続行せず、サーバー名を確認してください。",
+            "If a certificate warning appears, do not click “Yes” to continue; check the "
+            "server name.",
+        ),
+    ),
+    troubleshooting=(
+        TS_CERT_NAME,
+        T(
+            "送信だけできない場合は「詳細設定」タブで送信メール (SMTP) が 465 でチェックありか、"
+            "「サーバー」タブで「このサーバーは認証が必要」がオンかを確認してください。",
+            "If only sending fails, check on the Advanced tab that Outgoing mail (SMTP) is 465 "
+            "with the box ticked, and on the Servers tab that “My server requires "
+            "authentication” is on.",
+        ),
+        T(
+            "Windows 7 では TLS 1.2 が既定で有効になっていない場合があり、サーバーが TLS 1.2 "
+            "以上だけを受け付けると接続できません。",
+            "On Windows 7, TLS 1.2 may not be enabled by default; then the program cannot "
+            "connect once the servers accept only TLS 1.2 or later.",
+        ),  # unverified: SChannel client defaults on Windows 7 as seen by Windows Live Mail
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://www.xserver.ne.jp/manual/man_mail_setting_wlm.php",  # hosting company's manual (screenshots)
+        "https://worthers.com/knowledgebase/126/Checking-and-securing-your-email-in-Microsoft-Live-Mail.html",  # hosting company (English labels)
+        "https://euc-access-excel-db.com/tips/ct07_se/ct070701_clntpc_make/ssl_windows-live-mail-2012",  # the seed's companion page
+    ),
+)
+
+# --- 5. Outlook Express 6 -------------------------------------------------------------------
+# Labels from Xserver's Outlook Express manual (screenshots) and the seed document.
+
+OE_BOX = T(
+    "このサーバーはセキュリティで保護された接続 (SSL) が必要",
+    "This server requires a secure connection (SSL)",
+)
+
+OUTLOOK_EXPRESS = MailClient(
+    id="outlook_express",
+    name=T("Outlook Express 6", "Outlook Express 6"),
+    platforms=T("Windows XP（サポート終了）", "Windows XP (unsupported)"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP", "IMAP")},
+    incoming=Security(style="ssl-box", box=OE_BOX),
+    outgoing=Security(style="ssl-box", box=OE_BOX, box_starttls=False),
+    auth=Auth(
+        label=T("このサーバーは認証が必要", "My server requires authentication"),
+        value=T(
+            "オン ＋「設定」→「受信メール サーバーと同じ設定を使用する」",
+            "On + Settings… → “Use same settings as my incoming mail server”",
+        ),
+    ),
+    legacy=True,
+    tls12=False,
+    screens=(
+        Screen(
+            title=T("アカウントのプロパティ:「全般」タブ", "Account properties: General tab"),
+            how=T(
+                "「ツール」→「アカウント」→「メール」タブ → アカウントを選んで「プロパティ」",
+                "Tools → Accounts → Mail tab → select the account → Properties",
+            ),
+            fields=(
+                Field(T("名前", "Name"), "display_name"),
+                Field(T("電子メール アドレス", "E-mail address"), "email"),
+            ),
+        ),
+        Screen(
+            title=T("「サーバー」タブ", "Servers tab"),
+            how=T("同じプロパティの「サーバー」タブ", "Same Properties → Servers tab"),
+            fields=(
+                Field(
+                    T("受信メール サーバーの種類", "My incoming mail server is a"),
+                    "protocol",
+                    note=T(
+                        "表示だけで、ここでは変更できません。",
+                        "Shown only; it cannot be changed here.",
+                    ),
+                ),
+                Field(T("受信メール (POP3)", "Incoming mail (POP3)"), "incoming_host", only="pop3"),
+                Field(T("受信メール (IMAP)", "Incoming mail (IMAP)"), "incoming_host", only="imap"),
+                Field(T("送信メール (SMTP)", "Outgoing mail (SMTP)"), "outgoing_host"),
+                Field(T("アカウント名", "Account name"), "username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(
+                    T(
+                        "セキュリティで保護されたパスワード認証でログオンする",
+                        "Log on using Secure Password Authentication",
+                    ),
+                    "fixed",
+                    fixed=OFF,
+                ),
+                Field(
+                    T("このサーバーは認証が必要", "My server requires authentication"), "smtp_auth"
+                ),
+            ),
+        ),
+        Screen(
+            title=T("「詳細設定」タブ", "Advanced tab"),
+            how=T("同じプロパティの「詳細設定」タブ", "Same Properties → Advanced tab"),
+            fields=(
+                Field(
+                    T(
+                        "サーバーのポート番号: 送信メール (SMTP)",
+                        "Server Port Numbers: Outgoing mail (SMTP)",
+                    ),
+                    "outgoing_port",
+                ),
+                Field(OE_BOX, "outgoing_security", note=T("送信側", "Outgoing side")),
+                Field(T("受信メール (POP3)", "Incoming mail (POP3)"), "incoming_port", only="pop3"),
+                Field(T("受信メール (IMAP)", "Incoming mail (IMAP)"), "incoming_port", only="imap"),
+                Field(OE_BOX, "incoming_security", note=T("受信側", "Incoming side")),
+            ),
+            note=T(
+                "Outlook Express には STARTTLS がないため、送信は必ずポート 465 にします。"
+                "最後に「OK」をクリックします。",
+                "Outlook Express has no STARTTLS, so sending must use port 465. Click OK when "
+                "done.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "Outlook Express と Windows XP はマイクロソフトのサポートが終了しています"
+            "（2014 年 4 月）。安全に使い続けることはできません。",
+            "Outlook Express and Windows XP are no longer supported by Microsoft (April 2014) "
+            "and cannot be used safely.",
+        ),
+        T(
+            "Windows XP は TLS 1.2 で通信できません。サーバーが TLS 1.2 以上だけを受け付ける"
+            "ようになると、この案内どおりに設定しても送受信できなくなります。",
+            "Windows XP cannot use TLS 1.2. Once the servers accept only TLS 1.2 or later, "
+            "mail stops working even with these settings.",
+        ),
+        T(
+            "起動するたびに（最初の送受信のたびに）証明書の警告が表示されることがあります。"
+            "まずサーバー名がこの案内どおりか確認してください。",
+            "A certificate warning may appear at every start (at the first send/receive). "
+            "First check that the server names are exactly as in this guide.",
+        ),
+        T(
+            "STARTTLS の選択肢がないため、送信はポート 465（SSL）で設定します。",
+            "There is no STARTTLS option, so sending is set to port 465 (SSL).",
+        ),
+    ),
+    troubleshooting=(
+        T(
+            "起動のたびに証明書の警告が出る場合は、受信・送信のサーバー名がこの案内の名前と"
+            "一字一句同じか確認してください。名前が合っていれば警告は出ません。",
+            "If a certificate warning appears at every start, check that the incoming and "
+            "outgoing server names are exactly the ones in this guide; with the right name the "
+            "warning does not appear.",
+        ),
+        T(
+            "受信はできるのに送信できない場合は、「詳細設定」タブで送信メール (SMTP) が 465 で"
+            "チェックあり（587 ではありません）、「サーバー」タブで「このサーバーは認証が必要」が"
+            "オンかを確認してください。",
+            "If receiving works but sending fails, check on the Advanced tab that Outgoing "
+            "mail (SMTP) is 465 with the box ticked (not 587), and on the Servers tab that "
+            "“My server requires authentication” is on.",
+        ),
+        TS_XP_TLS12,
+    ),
+    sources=(
+        "https://www.xserver.ne.jp/manual/man_mail_setting_ole.php",  # hosting company's manual (screenshots)
+        "https://euc-access-excel-db.com/tips/ct07_se/ct070701_clntpc_make/mail-config-ssl",  # the seed document
+    ),
+)
+
+# --- 6. Shuriken ----------------------------------------------------------------------------
+# Wording from the seed document (a user's write-up of the real screens); no JustSystems
+# page could be retrieved here.
+
+# The seed quotes the boxes as 「SSLを使用: する」「STARTTLSを使用: しない」 (DESIGN.md the same);
+# unverified: whether the on-screen labels end in "する" (「SSLを使用する」).
+SHURIKEN_SSL = T("SSLを使用", "SSLを使用 (use SSL)")
+SHURIKEN_STARTTLS = T("STARTTLSを使用", "STARTTLSを使用 (use STARTTLS)")
+SHURIKEN_SECURITY = Security(
+    style="two-boxes",
+    box=SHURIKEN_SSL,
+    starttls_box=SHURIKEN_STARTTLS,
+    on=T("する（チェックを入れる）", "On (checked)"),
+    off=T("しない（チェックを外す）", "Off (unchecked)"),
+)
+
+SHURIKEN = MailClient(
+    id="shuriken",
+    name=T("Shuriken（シュリケン）", "Shuriken (JustSystems)"),
+    platforms=T("Windows", "Windows"),
+    protocols=("pop3",),  # unverified: IMAP support; the seed covers POP3 only
+    protocol_names={"pop3": T("POP3", "POP3")},
+    incoming=SHURIKEN_SECURITY,
+    outgoing=SHURIKEN_SECURITY,
+    auth=Auth(
+        label=T("SMTP認証", "SMTP認証 (SMTP authentication)"),
+        value=T(
+            "する ＋「SMTP認証に受信サーバ設定を使う」: 使う",
+            "On + “SMTP認証に受信サーバ設定を使う” (use the incoming server settings): on",
+        ),
+    ),
+    screens=(
+        Screen(
+            title=T("アカウントの設定:【受信】", "Account settings: 受信 (incoming)"),
+            how=T(
+                "「ツール」→「アカウントの設定」→ 該当のアカウント →【受信】",
+                "Tools → Account settings → the account → 受信 (incoming)",
+            ),  # unverified: menu path (the seed does not give it)
+            fields=(
+                Field(T("POPサーバ", "POPサーバ (POP server)"), "incoming_host"),
+                Field(T("ユーザー名", "ユーザー名 (user name)"), "username"),
+                Field(T("パスワード", "パスワード (password)"), "password"),
+                Field(T("ポート番号", "ポート番号 (port)"), "incoming_port"),
+                Field(SHURIKEN_SSL, "incoming_security"),
+                Field(
+                    T("└ STARTTLSを使用", "└ STARTTLSを使用 (use STARTTLS)"),
+                    "incoming_starttls",
+                    note=T(
+                        "995 では「しない」。「する」にすると受信できなくなります。",
+                        "Off for port 995; with it on, receiving fails.",
+                    ),
+                ),
+            ),
+        ),
+        Screen(
+            title=T("アカウントの設定:【送信】", "Account settings: 送信 (outgoing)"),
+            how=T("同じ画面の【送信】", "Same dialog → 送信 (outgoing)"),
+            fields=(
+                Field(T("SMTPサーバ", "SMTPサーバ (SMTP server)"), "outgoing_host"),
+                Field(T("ポート番号", "ポート番号 (port)"), "outgoing_port"),
+                Field(SHURIKEN_SSL, "outgoing_security"),
+                Field(
+                    T("└ STARTTLSを使用", "└ STARTTLSを使用 (use STARTTLS)"),
+                    "outgoing_starttls",
+                    note=T(
+                        "587 では「する」。「しない」にすると送信できなくなります。",
+                        "On for port 587; with it off, sending fails.",
+                    ),
+                ),
+                Field(
+                    T("送信前に受信する（POP before SMTP）", "POP before SMTP"),
+                    "fixed",
+                    fixed=T("しない", "Off"),
+                ),  # unverified: exact label (the seed quotes it truncated)
+                Field(T("SMTP認証", "SMTP認証 (SMTP authentication)"), "smtp_auth"),
+                Field(
+                    T(
+                        "SMTP認証に受信サーバ設定を使う",
+                        "SMTP認証に受信サーバ設定を使う (use incoming settings)",
+                    ),
+                    "fixed",
+                    fixed=T("使う", "On"),
+                ),
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "「SSLを使用」と「STARTTLSを使用」は組み合わせで決まります: 受信 995 は"
+            "「SSL: する／STARTTLS: しない」、送信 587 は「SSL: する／STARTTLS: する」です。"
+            "組み合わせを間違えると送受信できません。",
+            "The two boxes work together: incoming 995 is SSL on / STARTTLS off, outgoing 587 "
+            "is SSL on / STARTTLS on. The wrong combination fails.",
+        ),
+        T(
+            "古いバージョンでは、起動するたびに証明書のエラーが表示されることがあります。"
+            "まずサーバー名がこの案内どおりか確認してください。",
+            "Older versions may show a certificate error at every start; first check that the "
+            "server names are exactly as in this guide.",
+        ),
+    ),
+    troubleshooting=(
+        TS_CERT_NAME,
+        T(
+            "送信だけできない場合は【送信】の「STARTTLSを使用」が「する」か（587 の場合）、"
+            "「SMTP認証」が「する」かを確認してください。",
+            "If only sending fails, check in 送信 that STARTTLS is on (for port 587) and that "
+            "SMTP認証 is on.",
+        ),
+        T(
+            "受信だけできない場合は【受信】の「STARTTLSを使用」が「しない」か（995 の場合）"
+            "確認してください。",
+            "If only receiving fails, check in 受信 that STARTTLS is off (for port 995).",
+        ),
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://euc-access-excel-db.com/tips/ct07_se/ct070701_clntpc_make/mail-config-ssl",  # the seed document
+        "https://www.justsystems.com/jp/products/shuriken/",  # unverified: not retrievable here
+    ),
+)
+
+# --- 7. Becky! Internet Mail ----------------------------------------------------------------
+# Labels from Xserver's Becky! Internet Mail Ver.2 manuals (screenshots of the dialogs);
+# the Rimarts help could not be retrieved here. Becky! writes サーバー.
+
+BECKY = MailClient(
+    id="becky",
+    name=T("Becky! Internet Mail", "Becky! Internet Mail"),
+    platforms=T("Windows（Ver.2）", "Windows (Ver.2)"),
+    protocols=("pop3", "imap"),
+    protocol_names={
+        "pop3": T("POP3", "POP3"),
+        "imap": T("IMAP4rev1", "IMAP4rev1"),
+    },  # unverified: IMAP entry
+    incoming=Security(style="ssl-box", box=T("POP3S／IMAPS", "POP3S / IMAPS")),
+    # unverified: whether checking SMTPS on port 587 does STARTTLS; the guide uses 465.
+    outgoing=Security(style="ssl-box", box=T("SMTPS", "SMTPS"), box_starttls=False),
+    auth=Auth(
+        label=T("SMTP認証（「詳細」タブ）", "SMTP Authentication (Advanced tab)"),
+        value=T(
+            "オン（「LOGIN」「PLAIN」「ESMTPを使用」にもチェック）",
+            "On (also tick LOGIN, PLAIN and “Use ESMTP”)",
+        ),
+    ),
+    screens=(
+        Screen(
+            title=T("メールボックスの設定:「基本設定」タブ", "Mailbox settings: Basic tab"),
+            how=T(
+                "「ツール」→「メールボックスの設定」→「基本設定」タブ",
+                "Tools → Mailbox Setup → Basic tab",
+            ),  # unverified: English UI wording
+            fields=(
+                Field(T("名前", "Name"), "display_name"),
+                Field(T("メールアドレス", "Email address"), "email"),
+                Field(T("受信プロトコル", "Receiving protocol"), "protocol"),
+                Field(
+                    T("POP3サーバー（受信）", "POP3 server (incoming)"),
+                    "incoming_host",
+                    only="pop3",
+                ),
+                Field(
+                    T("IMAP4サーバー（受信）", "IMAP4 server (incoming)"),
+                    "incoming_host",
+                    only="imap",
+                ),  # unverified
+                Field(T("SMTPサーバー（送信）", "SMTP server (outgoing)"), "outgoing_host"),
+                Field(T("POP3S", "POP3S"), "incoming_security", only="pop3"),
+                Field(
+                    T("IMAPS", "IMAPS"), "incoming_security", only="imap"
+                ),  # unverified: label text
+                Field(T("SMTPS", "SMTPS"), "outgoing_security"),
+                Field(
+                    T("OP25B", "OP25B"),
+                    "fixed",
+                    fixed=ON,
+                    note=T(
+                        "ポート番号は「詳細」タブで指定します。",
+                        "The port numbers are set on the Advanced tab.",
+                    ),
+                ),
+                Field(T("ユーザーID", "User ID"), "username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("認証方式", "Authentication"), "fixed", fixed=T("標準", "Standard")),
+            ),
+            note=T(
+                "チェックを入れたときに「ポート番号を 995（465）に変更しますか」と聞かれたら"
+                "「はい」をクリックします。",
+                "If asked whether to change the port to 995 (465) when ticking a box, click Yes.",
+            ),
+        ),
+        Screen(
+            title=T("「詳細」タブ", "Advanced tab"),
+            how=T("同じ画面の「詳細」タブ", "Same dialog → Advanced tab"),
+            fields=(
+                Field(T("サーバーのポート番号: SMTP", "Server port: SMTP"), "outgoing_port"),
+                Field(
+                    T("サーバーのポート番号: POP3", "Server port: POP3"),
+                    "incoming_port",
+                    only="pop3",
+                ),
+                Field(
+                    T("サーバーのポート番号: IMAP4", "Server port: IMAP4"),
+                    "incoming_port",
+                    only="imap",
+                ),
+                Field(T("SMTP認証", "SMTP Authentication"), "smtp_auth"),
+                Field(T("POP before SMTPを使用", "Use POP before SMTP"), "fixed", fixed=OFF),
+                Field(
+                    T(
+                        "ESMTPを使用（SMTP認証には必須）",
+                        "Use ESMTP (required for SMTP authentication)",
+                    ),
+                    "fixed",
+                    fixed=ON,
+                ),
+                Field(
+                    T("SSL/TLS関連: 受信用 / 送信用", "SSL/TLS: for receiving / for sending"),
+                    "fixed",
+                    fixed=T("デフォルト", "Default"),
+                ),
+                Field(
+                    T("証明書を検証しない", "Do not verify certificates"),
+                    "fixed",
+                    fixed=OFF,
+                    note=T(
+                        "ここにチェックを入れると偽のサーバーに気付けなくなります。必ず外してください。",
+                        "With this ticked you cannot notice a fake server; always leave it off.",
+                    ),
+                ),
+            ),
+            note=T("「OK」をクリックして閉じます。", "Click OK to close."),
+        ),
+    ),
+    warnings=(
+        T(
+            "「証明書を検証しない」には絶対にチェックを入れないでください。証明書の警告は"
+            "サーバー名の誤りのサインです。",
+            "Never tick “Do not verify certificates”; a certificate warning means the server "
+            "name is wrong.",
+        ),
+        T(
+            "送信はポート 465 で「SMTPS」にチェックを入れて設定します。",
+            "Set sending to port 465 with SMTPS ticked.",
+        ),
+    ),
+    troubleshooting=(
+        TS_CERT_NAME,
+        T(
+            "送信だけできない場合は「詳細」タブの SMTP ポート（465）と「SMTP認証」「ESMTPを使用」"
+            "のチェック、「基本設定」タブの「SMTPS」のチェックを確認してください。",
+            "If only sending fails, check on the Advanced tab the SMTP port (465) and the SMTP "
+            "authentication and ESMTP boxes, and on the Basic tab the SMTPS box.",
+        ),
+        TS_RECEIVE_ONLY,
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://www.xserver.ne.jp/manual/man_mail_setting_becky.php",  # hosting company's manual (screenshots)
+        "https://www.rimarts.co.jp/becky-j.htm",  # unverified: not retrievable here
+    ),
+)
+
+# --- 8. Apple Mail (macOS) ------------------------------------------------------------------
+# Apple writes サーバ and ユーザ名. Path and "接続設定を自動的に管理" from Apple's HT204208;
+# English option names from Apple's Mail User Guide (Change Server Settings).
+
+APPLE_BOX = T("TLS/SSLを使用", "Use TLS/SSL")  # unverified: ja wording of the checkbox
+
+APPLE_MAIL = MailClient(
+    id="apple_mail",
+    name=T("Mac の「メール」（Apple Mail）", "Mail on Mac (Apple Mail)"),
+    platforms=T("macOS", "macOS"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
+    incoming=Security(style="ssl-box", box=APPLE_BOX, box_starttls=True),
+    outgoing=Security(style="ssl-box", box=APPLE_BOX, box_starttls=True),
+    auth=Auth(label=T("認証", "Authentication"), value=T("パスワード", "Password")),
+    screens=(
+        Screen(
+            title=T("アカウントを追加", "Add an account"),
+            how=T(
+                "「メール」→「アカウントを追加」→「その他のメールアカウント...」→「続ける」",
+                "Mail → Add Account → Other Mail Account… → Continue",
+            ),
+            fields=(
+                Field(T("名前", "Name"), "display_name"),
+                Field(T("メールアドレス", "Email Address"), "email"),
+                Field(T("パスワード", "Password"), "password"),
+            ),
+            note=T(
+                "「サインイン」をクリックし、「アカウント名またはパスワードを確認できません」"
+                "と表示されたら次の画面の項目を入力します。",
+                "Click “Sign In”; when Mail says it cannot verify the account name or "
+                "password, fill in the next screen.",
+            ),  # unverified: wording of that message
+        ),
+        Screen(
+            title=T("サーバ情報の入力", "Server information"),
+            how=T("「サインイン」の後に表示されます", "Shown after “Sign In”"),
+            fields=(
+                Field(T("ユーザ名", "User Name"), "username"),
+                Field(T("アカウントの種類", "Account Type"), "protocol"),
+                Field(T("受信用メールサーバ", "Incoming Mail Server"), "incoming_host"),
+                Field(T("送信用メールサーバ", "Outgoing Mail Server"), "outgoing_host"),
+            ),
+            note=T("「サインイン」をクリックします。", "Click “Sign In”."),
+        ),
+        Screen(
+            title=T("サーバ設定", "Server Settings"),
+            how=T(
+                "「メール」→「設定」（macOS 12 以前は「環境設定」）→「アカウント」→ アカウントを"
+                "選択 →「サーバ設定」",
+                "Mail → Settings (macOS 12 and earlier: Preferences) → Accounts → select the "
+                "account → Server Settings",
+            ),
+            fields=(
+                Field(T("受信用メールサーバ: ユーザ名", "Incoming: User Name"), "username"),
+                Field(T("受信用メールサーバ: パスワード", "Incoming: Password"), "password"),
+                Field(T("受信用メールサーバ: ホスト名", "Incoming: Host Name"), "incoming_host"),
+                Field(
+                    T(
+                        "受信用メールサーバ: 接続設定を自動的に管理",
+                        "Incoming: Automatically manage connection settings",
+                    ),
+                    "fixed",
+                    fixed=OFF,
+                ),
+                Field(T("受信用メールサーバ: ポート", "Incoming: Port"), "incoming_port"),
+                Field(
+                    T("受信用メールサーバ: " + APPLE_BOX.ja, "Incoming: " + APPLE_BOX.en),
+                    "incoming_security",
+                ),
+                Field(
+                    T("受信用メールサーバ: 認証", "Incoming: Authentication"),
+                    "fixed",
+                    fixed=T("パスワード", "Password"),
+                ),
+                Field(
+                    T("送信用メールサーバ (SMTP): ユーザ名", "Outgoing (SMTP): User Name"),
+                    "outgoing_username",
+                ),
+                Field(
+                    T("送信用メールサーバ (SMTP): パスワード", "Outgoing (SMTP): Password"),
+                    "password",
+                ),
+                Field(
+                    T("送信用メールサーバ (SMTP): ホスト名", "Outgoing (SMTP): Host Name"),
+                    "outgoing_host",
+                ),
+                Field(
+                    T(
+                        "送信用メールサーバ (SMTP): 接続設定を自動的に管理",
+                        "Outgoing (SMTP): Automatically manage connection settings",
+                    ),
+                    "fixed",
+                    fixed=OFF,
+                ),
+                Field(
+                    T("送信用メールサーバ (SMTP): ポート", "Outgoing (SMTP): Port"), "outgoing_port"
+                ),
+                Field(
+                    T(
+                        "送信用メールサーバ (SMTP): " + APPLE_BOX.ja,
+                        "Outgoing (SMTP): " + APPLE_BOX.en,
+                    ),
+                    "outgoing_security",
+                ),
+                Field(
+                    T("送信用メールサーバ (SMTP): 認証", "Outgoing (SMTP): Authentication"),
+                    "smtp_auth",
+                ),
+            ),
+            note=T(
+                "「接続設定を自動的に管理」を外すとポートと認証の欄が表示されます。入力したら"
+                "「保存」をクリックします。すでに設定済みのアカウントを変更する場合もこの画面です。",
+                "Clearing “Automatically manage connection settings” shows the Port and "
+                "Authentication fields. Click “Save”. This is also the screen for changing an "
+                "existing account.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "「接続設定を自動的に管理」がオンだと、メールは接続できないときに別のポートや"
+            "TLS/SSL なしの接続を自動で試します。必ずオフにして案内どおりに入力してください。",
+            "With “Automatically manage connection settings” on, Mail tries other ports and "
+            "connections without TLS/SSL on its own when it cannot connect. Turn it off and "
+            "enter the settings in this guide.",
+        ),
+        T(
+            "証明書を確認できないという画面が出ても「続ける」や「常に信頼」を選ばず、"
+            "サーバ名を確認してください。",
+            "If Mail says it cannot verify the certificate, do not choose Continue or Always "
+            "Trust; check the server name.",
+        ),  # unverified: exact dialog buttons
+    ),
+    troubleshooting=(
+        TS_CERT_NAME,
+        T(
+            "送信だけできない場合は「サーバ設定」の送信用メールサーバ (SMTP) のホスト名、ポート、"
+            "「TLS/SSLを使用」、認証「パスワード」を確認してください。アカウントに別の送信用"
+            "サーバが選ばれていることもあります。",
+            "If only sending fails, check the outgoing (SMTP) host name, port, “Use TLS/SSL” "
+            "and Authentication “Password” in Server Settings; the account may also have "
+            "another outgoing server selected.",
+        ),
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://support.apple.com/ja-jp/HT204208",
+        "https://support.apple.com/guide/mail/cpmlprefacctadv/mac",
+        "https://support.apple.com/guide/mail/cpmlprefsmtpserver/mac",
+        "https://www.xserver.ne.jp/manual/man_mail_setting_mac_osx.php",  # hosting company's manual (screenshots)
+    ),
+)
+
+# --- 9. iPhone / iPad Mail ------------------------------------------------------------------
+# iOS 18 moved Mail settings under 設定 → アプリ → メール. Account screens confirmed from
+# Xserver's iPhone manual (screenshots, earlier path). Apple writes サーバ / ユーザ名.
+
+IOS_BOX = T("SSLを使用", "Use SSL")
+
+IPHONE = MailClient(
+    id="iphone",
+    name=T("iPhone / iPad の「メール」", "Mail on iPhone / iPad"),
+    platforms=T(
+        "iOS / iPadOS 18 以降（17 以前は「設定」→「メール」）",
+        "iOS / iPadOS 18 or later (17 and earlier: Settings → Mail)",
+    ),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
+    incoming=Security(style="ssl-box", box=IOS_BOX, box_starttls=True),
+    outgoing=Security(style="ssl-box", box=IOS_BOX, box_starttls=True),
+    auth=Auth(label=T("認証", "Authentication"), value=T("パスワード", "Password")),
+    screens=(
+        Screen(
+            title=T("メールアカウントを追加", "Add Mail Account"),
+            how=T(
+                "「設定」→「アプリ」→「メール」→「メールアカウント」→「アカウントを追加」→"
+                "「その他」→「メールアカウントを追加」",
+                "Settings → Apps → Mail → Mail Accounts → Add Account → Other → Add Mail Account",
+            ),
+            fields=(
+                Field(T("名前", "Name"), "display_name"),
+                Field(T("メール", "Email"), "email"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("説明", "Description"), "fixed", fixed=ANY_NAME),
+            ),
+            note=T("入力したら「次へ」をタップします。", "Then tap “Next”."),
+        ),
+        Screen(
+            title=T("新規アカウント", "New Account"),
+            how=T("「次へ」の後に表示されます", "Shown after “Next”"),
+            fields=(
+                Field(
+                    T("IMAP / POP（画面上部で選ぶ）", "IMAP / POP (choose at the top)"), "protocol"
+                ),
+                Field(
+                    T("受信メールサーバ: ホスト名", "Incoming Mail Server: Host Name"),
+                    "incoming_host",
+                ),
+                Field(
+                    T("受信メールサーバ: ユーザ名", "Incoming Mail Server: User Name"), "username"
+                ),
+                Field(
+                    T("受信メールサーバ: パスワード", "Incoming Mail Server: Password"), "password"
+                ),
+                Field(
+                    T("送信メールサーバ: ホスト名", "Outgoing Mail Server: Host Name"),
+                    "outgoing_host",
+                ),
+                Field(
+                    T("送信メールサーバ: ユーザ名", "Outgoing Mail Server: User Name"),
+                    "outgoing_username",
+                ),
+                Field(
+                    T("送信メールサーバ: パスワード", "Outgoing Mail Server: Password"), "password"
+                ),
+            ),
+            note=T(
+                "「次へ」（POP の場合は「保存」）をタップします。続けて次の 2 つの画面でポートと"
+                "「SSLを使用」を確認します。",
+                "Tap “Next” (for POP: “Save”). Then check the port and “Use SSL” on the next "
+                "two screens.",
+            ),
+        ),
+        Screen(
+            title=T("詳細（受信）", "Advanced (incoming)"),
+            how=T(
+                "「設定」→「アプリ」→「メール」→「メールアカウント」→ 追加したアカウント →"
+                "（IMAP の場合は「アカウント」）→「詳細」",
+                "Settings → Apps → Mail → Mail Accounts → the account → (for IMAP: Account) → "
+                "Advanced",
+            ),
+            fields=(
+                Field(
+                    T("受信設定: " + IOS_BOX.ja, "Incoming Settings: " + IOS_BOX.en),
+                    "incoming_security",
+                ),
+                Field(
+                    T("受信設定: 認証", "Incoming Settings: Authentication"),
+                    "fixed",
+                    fixed=T("パスワード", "Password"),
+                ),
+                Field(
+                    T("受信設定: サーバポート", "Incoming Settings: Server Port"), "incoming_port"
+                ),
+            ),
+        ),
+        Screen(
+            title=T("送信メールサーバ（SMTP）", "Outgoing Mail Server (SMTP)"),
+            how=T(
+                "アカウントの画面（IMAP の場合は「アカウント」）→「送信メールサーバ」の「SMTP」→"
+                "「プライマリサーバ」のサーバ名",
+                "The account screen (for IMAP: Account) → Outgoing Mail Server: SMTP → the "
+                "Primary Server",
+            ),
+            fields=(
+                Field(T("ホスト名", "Host Name"), "outgoing_host"),
+                Field(T("ユーザ名", "User Name"), "outgoing_username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(IOS_BOX, "outgoing_security"),
+                Field(T("認証", "Authentication"), "smtp_auth"),
+                Field(T("サーバポート", "Server Port"), "outgoing_port"),
+            ),
+            note=T("「完了」をタップします。", "Tap “Done”."),
+        ),
+    ),
+    warnings=(
+        T(
+            "iOS 18 から、メールの設定は「設定」→「アプリ」→「メール」に移りました。"
+            "iOS 17 以前は「設定」→「メール」→「アカウント」です。",
+            "Since iOS 18, Mail settings are under Settings → Apps → Mail; in iOS 17 and "
+            "earlier under Settings → Mail → Accounts.",
+        ),
+        T(
+            "「サーバの識別情報を検証できません」と表示されても「信頼」をタップしないでください。"
+            "「キャンセル」してサーバ名を確認してください。",
+            "If “Cannot Verify Server Identity” appears, do not tap “Trust”; tap Cancel and "
+            "check the server name.",
+        ),  # unverified: exact wording of the dialog
+        T(
+            "「SSLを使用」がオンのとき、ポート 587 では STARTTLS、465・993・995 では最初から"
+            "暗号化して接続します。ポート番号を案内どおりにしてください。",
+            "With “Use SSL” on, port 587 uses STARTTLS and 465 / 993 / 995 encrypt from the "
+            "start, so set the port exactly as in this guide.",
+        ),
+    ),
+    troubleshooting=(
+        TS_CERT_NAME,
+        T(
+            "受信はできるのに送信できない場合は「送信メールサーバ」→「SMTP」→「プライマリサーバ」"
+            "でホスト名・サーバポート・「SSLを使用」・ユーザ名とパスワードを確認してください。",
+            "If receiving works but sending fails, check Outgoing Mail Server → SMTP → Primary "
+            "Server: host name, server port, Use SSL, user name and password.",
+        ),
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://support.apple.com/ja-jp/102619",  # unverified: not retrievable here
+        "https://www.xserver.ne.jp/manual/man_mail_setting_iphone.php",  # hosting company's manual (screenshots)
+    ),
+)
+
+# --- 10. Gmail app on Android ---------------------------------------------------------------
+# Google's help page for the Android app could not be retrieved here; labels are unverified.
+
+GMAIL_APP_SECURITY = Security(
+    style="choice",
+    choices={"none": NONE_JA_EN, "ssl": SSL_TLS, "starttls": STARTTLS},
+)
+
+GMAIL_ANDROID = MailClient(
+    id="gmail_android",
+    name=T("Gmail アプリ（Android）", "Gmail app (Android)"),
+    platforms=T("Android", "Android"),
+    protocols=("pop3", "imap"),
+    protocol_names={
+        "pop3": T("個人用（POP3）", "Personal (POP3)"),  # unverified: ja
+        "imap": T("個人用（IMAP）", "Personal (IMAP)"),  # unverified: ja
+    },
+    incoming=GMAIL_APP_SECURITY,
+    outgoing=GMAIL_APP_SECURITY,
+    auth=Auth(
+        label=T("ログインが必要", "Require signin"),  # unverified
+        value=T(
+            "オン（受信と同じユーザー名とパスワード）",
+            "On (same user name and password as incoming)",
+        ),
+    ),
+    screens=(
+        Screen(
+            title=T("アカウントを追加", "Add account"),
+            how=T(
+                "Gmail アプリ右上のプロフィール写真 →「別のアカウントを追加」→「その他」→"
+                "メールアドレスを入力 →「手動設定」",
+                "Gmail app → your profile picture → Add another account → Other → enter the "
+                "address → Manual setup",
+            ),  # unverified: ja menu wording
+            fields=(
+                Field(T("メールアドレス", "Email address"), "email"),
+                Field(T("アカウントの種類", "Account type"), "protocol"),
+                Field(T("パスワード", "Password"), "password"),
+            ),
+        ),
+        Screen(
+            title=T("受信サーバーの設定", "Incoming server settings"),
+            how=T("パスワードの後に表示されます", "Shown after the password"),
+            fields=(
+                Field(T("ユーザー名", "Username"), "username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("サーバー", "Server"), "incoming_host"),
+                Field(T("ポート", "Port"), "incoming_port"),
+                Field(
+                    T("セキュリティの種類", "Security type"), "incoming_security"
+                ),  # unverified: ja
+            ),
+            note=T("「次へ」をタップします。", "Tap “Next”."),
+        ),
+        Screen(
+            title=T("送信サーバーの設定", "Outgoing server settings"),
+            how=T(
+                "受信サーバーの確認が済むと表示されます",
+                "Shown after the incoming server is checked",
+            ),
+            fields=(
+                Field(T("ログインが必要", "Require signin"), "smtp_auth"),  # unverified
+                Field(T("ユーザー名", "Username"), "outgoing_username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("SMTP サーバー", "SMTP server"), "outgoing_host"),
+                Field(T("ポート", "Port"), "outgoing_port"),
+                Field(
+                    T("セキュリティの種類", "Security type"), "outgoing_security"
+                ),  # unverified: ja
+            ),
+            note=T("「次へ」をタップします。", "Tap “Next”."),
+        ),
+        Screen(
+            title=T("アカウントの設定の完了", "Finish"),
+            how=T(
+                "送信サーバーの確認が済むと表示されます",
+                "Shown after the outgoing server is checked",
+            ),
+            fields=(
+                Field(
+                    T("名前（送信メールに表示）", "Your name (displayed on sent messages)"),
+                    "display_name",
+                ),
+            ),
+            note=T("「次へ」をタップして完了です。", "Tap “Next” to finish."),
+        ),
+    ),
+    warnings=(
+        T(
+            "「セキュリティの種類」の「（すべての証明書を承認）」が付いた項目は絶対に選ばないで"
+            "ください。偽のサーバーに接続してもパスワードが送られてしまいます。",
+            "Never choose the “(Accept all certificates)” entries of Security type: your "
+            "password would be sent even to a fake server.",
+        ),  # unverified: ja wording of those entries
+        T(
+            "Samsung など機種独自のメールアプリは画面が異なります。この案内は Gmail アプリ用です。",
+            "Phone makers' own mail apps (e.g. Samsung) have different screens; this guide is "
+            "for the Gmail app.",
+        ),
+    ),
+    troubleshooting=(
+        T(
+            "証明書のエラーで先へ進めない場合は、サーバー名がこの案内の名前と一字一句同じか"
+            "確認してください。「すべての証明書を承認」に切り替えて回避しないでください。",
+            "If a certificate error stops the setup, check that the server name is exactly the "
+            "one in this guide. Do not switch to “Accept all certificates” to get past it.",
+        ),
+        TS_SEND_ONLY,
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://support.google.com/mail/answer/6078445",  # unverified: not retrievable here
+    ),
+)
+
+# --- 11. Gmail on the web: "Check mail from other accounts" (POP) -----------------------------
+# Google announced the end of Gmailify and of POP fetching ("Check mail from other accounts")
+# from January 2026 (support.google.com/mail/answer/16604719). "Send mail as" via SMTP stays;
+# Google's answer 1074635 explains that "TLS" there means STARTTLS and "SSL" implicit TLS.
+# Japanese menu labels confirmed from several customer guides quoting the real screens.
+
+GMAIL_WEB_POP = MailClient(
+    id="gmail_web_pop",
+    name=T(
+        "Gmail（ウェブ版）他のアカウントのメールを確認（POP）",
+        "Gmail on the web: Check mail from other accounts (POP)",
+    ),
+    platforms=T("パソコンのウェブブラウザ", "Web browser on a computer"),
+    protocols=("pop3",),
+    protocol_names={"pop3": T("POP3", "POP3")},
+    # The retired POP fetcher had a single "always use a secure connection (SSL)" box.
+    incoming=Security(
+        style="ssl-box",
+        box=T(
+            "メールの取得にセキュリティで保護された接続（SSL）を使用する",
+            "Always use a secure connection (SSL) when retrieving mail",
+        ),  # unverified: ja wording (the screen is gone)
+    ),
+    outgoing=Security(
+        style="choice",
+        choices={
+            "starttls": T(
+                "TLS を使用したセキュリティで保護された接続（推奨）",
+                "Secured connection using TLS (recommended)",
+            ),
+            "ssl": T(
+                "SSL を使用したセキュリティで保護された接続",
+                "Secured connection using SSL",
+            ),  # unverified: exact wording of the SSL radio button
+        },
+    ),
+    auth=Auth(
+        label=T("ユーザー名 / パスワード", "Username / Password"),
+        value=T(
+            "受信と同じユーザー名とパスワード（SMTP 認証は常に使われます）",
+            "The same user name and password as for incoming mail (SMTP authentication is "
+            "always used)",
+        ),
+    ),
+    legacy=True,
+    screens=(
+        Screen(
+            title=T(
+                "他のアカウントのメールを確認（POP）は終了しました",
+                "Check mail from other accounts (POP) has ended",
+            ),
+            how=T(
+                "「設定」（歯車）→「すべての設定を表示」→「アカウントとインポート」→"
+                "「他のアカウントのメールを確認」",
+                "Settings (gear) → See all settings → Accounts and Import → Check mail from "
+                "other accounts",
+            ),
+            fields=(
+                Field(
+                    T("他のアカウントのメールを確認", "Check mail from other accounts"),
+                    "fixed",
+                    fixed=T(
+                        "使えません（2026 年初めから新規設定不可、年内に機能廃止）",
+                        "Not available (no new setups since early 2026; removed later in 2026)",
+                    ),
+                ),
+            ),
+            note=T(
+                "Gmail はウェブ版で他のメールアカウントを POP で取り込む機能を 2026 年に終了し"
+                "ました。これまでに取り込んだメールは残ります。引き続き Gmail でこのメール"
+                "アドレスを読むには、(1) スマートフォンの Gmail アプリに IMAP でアカウントを追加"
+                "する（「Gmail アプリ（Android）」の案内）、(2) 当社サーバーで Gmail への転送を"
+                "設定する、のどちらかをお選びください。送信は下の「名前:」の設定で引き続き"
+                "できます。",
+                "Gmail on the web stopped fetching other accounts by POP during 2026; mail "
+                "already fetched stays. To keep reading this address in Gmail, either (1) add "
+                "the account by IMAP in the Gmail mobile app (see the Gmail app guide), or (2) "
+                "set up forwarding to Gmail on our server. Sending keeps working through “Send "
+                "mail as” below.",
+            ),
+        ),
+        Screen(
+            title=T("名前: 他のメール アドレスを追加", "Send mail as: Add another email address"),
+            how=T(
+                "「設定」（歯車）→「すべての設定を表示」→「アカウントとインポート」→「名前:」の"
+                "「他のメール アドレスを追加」",
+                "Settings (gear) → See all settings → Accounts and Import → Send mail as: Add "
+                "another email address",
+            ),
+            fields=(
+                Field(T("名前", "Name"), "display_name"),
+                Field(T("メール アドレス", "Email address"), "email"),
+                Field(T("エイリアスとして扱います。", "Treat as an alias."), "fixed", fixed=ON),
+            ),
+            note=T("「次のステップ」をクリックします。", "Click “Next Step”."),
+        ),
+        Screen(
+            title=T("SMTP サーバー経由でメールを送信", "Send mail through your SMTP server"),
+            how=T("「次のステップ」の後に表示されます", "Shown after “Next Step”"),
+            fields=(
+                Field(T("SMTP サーバー", "SMTP Server"), "outgoing_host"),
+                Field(T("ポート", "Port"), "outgoing_port"),
+                Field(T("ユーザー名", "Username"), "outgoing_username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(
+                    T("接続の種類（ラジオボタン）", "Connection (radio buttons)"),
+                    "outgoing_security",
+                ),
+            ),
+            note=T(
+                "「アカウントを追加」をクリックすると、このメールアドレス宛てに確認コードが届きます。"
+                "そのコードを入力するか、メール内のリンクをクリックすると完了です。",
+                "Click “Add Account”; a confirmation code is sent to this address. Enter the "
+                "code or click the link in that message to finish.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "Gmail（ウェブ版）の「他のアカウントのメールを確認」（POP での取り込み）は 2026 年に"
+            "終了しました。2026 年初めから新しく設定できず、年内に機能が廃止されています。",
+            "Gmail on the web's “Check mail from other accounts” (POP fetching) ended in 2026: "
+            "no new setups since early 2026, and the feature was removed later in the year.",
+        ),
+        T(
+            "「名前:」（別のアドレスから送信）の SMTP 設定では「TLS」が STARTTLS（通常ポート "
+            "587）、「SSL」が最初から暗号化する方式（通常ポート 465）です。ポートと組み合わせを"
+            "合わせてください。",
+            "In “Send mail as”, “TLS” means STARTTLS (usually port 587) and “SSL” means implicit "
+            "TLS (usually port 465); keep the port and the choice together.",
+        ),
+    ),
+    troubleshooting=(
+        T(
+            "「アカウントを追加」でエラーになる場合は、SMTP サーバー名がこの案内どおりか、"
+            "ポート 587 なら「TLS」、465 なら「SSL」を選んでいるか確認してください。",
+            "If “Add Account” fails, check that the SMTP server name is as in this guide and "
+            "that port 587 goes with “TLS” and 465 with “SSL”.",
+        ),
+        T(
+            "確認コードのメールは、このメールアドレスの受信箱（Gmail 以外）に届きます。"
+            "Gmail アプリ（IMAP）やウェブメールで確認してください。",
+            "The confirmation message arrives in this address's own mailbox (not in Gmail); "
+            "read it with the Gmail app (IMAP) or our webmail.",
+        ),
+        TS_PASSWORD,
+    ),
+    sources=(
+        "https://support.google.com/mail/answer/16604719",
+        "https://support.google.com/mail/answer/1074635?hl=ja",
+        "https://support.google.com/mail/answer/22370",  # unverified: not retrievable here
+    ),
+)
+
+# --- the catalog ----------------------------------------------------------------------------
+
+CATALOG: dict[str, MailClient] = {
+    client.id: client
+    for client in (
+        THUNDERBIRD,
+        OUTLOOK,
+        NEW_OUTLOOK,
+        WINDOWS_LIVE_MAIL,
+        OUTLOOK_EXPRESS,
+        SHURIKEN,
+        BECKY,
+        APPLE_MAIL,
+        IPHONE,
+        GMAIL_ANDROID,
+        GMAIL_WEB_POP,
+    )
+}
