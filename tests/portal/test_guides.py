@@ -8,11 +8,11 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
-from portal.guides.catalog import CATALOG
 
 from accounts.models import Confirmation, Customer, Mailbox, ServerName
 from accounts.sheets import SheetValues
 from portal.guides.builder import can_express, guide_build
+from portal.guides.catalog import CATALOG
 from tests.conftest import make_mailbox, make_person
 
 NEW = "mail.hosting.example"
