@@ -16,11 +16,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from checks.models import Endpoint, Finding, FindingSummary
 
 HIGH, MEDIUM = "high", "medium"
+
+# Sent after a recompute that wrote: mailbox_ids (None for all).
+findings_recomputed = Signal()
 
 # code -> (severity, condition on a row `s` of the sides joined with the registry
 # name `n` and the endpoint's latest probe `r`, value shown with the finding)
@@ -251,6 +255,7 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
             summary.counts = _merged(summary.counts, delta)
             summary.fingerprint = ""  # the sheets changed: the next full run must look
         summary.save()
+        findings_recomputed.send(sender=Finding, mailbox_ids=mailbox_ids)
     return True
 
 

@@ -6,6 +6,15 @@ class PortalConfig(AppConfig):
     default = True
     name = "portal"
 
+    def ready(self) -> None:
+        from checks.findings import findings_recomputed
+        from portal import campaigns
+
+        def verify(sender, mailbox_ids, **kwargs):
+            campaigns.mailboxes_verify(mailbox_ids)
+
+        findings_recomputed.connect(verify, weak=False)
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False

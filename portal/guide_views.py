@@ -17,6 +17,7 @@ from accounts.models import Confirmation, Mailbox
 from accounts.scoping import get_visible_or_404
 from checks.fixes import recommended_sheet
 from portal.access import staff_required
+from portal.campaigns import mailbox_confirmed
 from portal.guides.builder import guide_build
 from portal.guides.catalog import CATALOG
 
@@ -90,6 +91,7 @@ def customer_confirm(request, slug, code):
     Confirmation.objects.create(
         mailbox=mailbox, confirmed_by=request.user, mail_client=mailbox.mail_client
     )
+    mailbox_confirmed(mailbox.pk)
     messages.success(request, _("Thank you. We have noted that you changed your settings."))
     if mailbox.mail_client in CATALOG:
         return redirect("customer_guide", slug=slug, code=code, client=mailbox.mail_client)

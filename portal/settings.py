@@ -163,6 +163,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.import_batches_purge",
         "schedule": 6 * 60 * 60,
     },
+    "campaigns-tick": {
+        "task": "portal.tasks.campaigns_tick",
+        "schedule": 60,
+    },
     "purge-old-probe-results": {
         "task": "checks.tasks.results_purge",
         "schedule": 24 * 60 * 60,
@@ -215,6 +219,15 @@ RECOMMENDED_SMTP_ALTERNATIVE = tuple(
         env.str("RECOMMENDED_SMTP_ALTERNATIVE", default="587:starttls").split(":")
     )
 )
+
+# Campaign mail: messages per minute across all workers; attempts before a notice
+# is failed; how long a claimed notice stays with its worker; link lifetime after cutover.
+CAMPAIGN_RATE_PER_MINUTE = env.int("CAMPAIGN_RATE_PER_MINUTE", default=600)
+CAMPAIGN_MAX_ATTEMPTS = env.int("CAMPAIGN_MAX_ATTEMPTS", default=5)
+CAMPAIGN_LEASE_SECONDS = env.int("CAMPAIGN_LEASE_SECONDS", default=120)
+CAMPAIGN_LINK_DAYS_AFTER_CUTOVER = env.int("CAMPAIGN_LINK_DAYS_AFTER_CUTOVER", default=14)
+CAMPAIGN_MAIL_DOMAIN = env.str("CAMPAIGN_MAIL_DOMAIN", default="mail-portal.invalid")
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import customer, guide_views, staff, staff_checks, staff_findings, staff_imports
+from portal import (
+    campaign_views,
+    customer,
+    guide_views,
+    staff,
+    staff_checks,
+    staff_findings,
+    staff_imports,
+)
 
 urlpatterns = [
     path("", customer.home, name="home"),
@@ -19,7 +27,22 @@ urlpatterns = [
         name="customer_confirm",
     ),
     path("c/<slug:slug>/m/<uuid:code>/sheet/", guide_views.customer_sheet, name="customer_sheet"),
+    path("l/<str:token>/", campaign_views.campaign_link, name="campaign_link"),
     path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/campaigns/", campaign_views.campaign_list, name="campaign_list"),
+    path("staff/campaigns/new/", campaign_views.campaign_edit, name="campaign_new"),
+    path("staff/campaigns/<uuid:code>/", campaign_views.campaign_detail, name="campaign_detail"),
+    path("staff/campaigns/<uuid:code>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path(
+        "staff/campaigns/<uuid:code>/export.csv",
+        campaign_views.campaign_export,
+        name="campaign_export",
+    ),
+    path(
+        "staff/campaigns/<uuid:code>/<slug:action>/",
+        campaign_views.campaign_action,
+        name="campaign_action",
+    ),
     path(
         "staff/mailboxes/<uuid:code>/guide/<slug:client>/",
         guide_views.staff_guide,

@@ -24,6 +24,9 @@ OTHER_CUSTOMER_KWARGS = {
 }
 # Routes that take no id: they can only show the person's own customers.
 NO_IDS = {"home"}
+# Signed links name one mailbox each: tests/portal/test_campaigns.py checks that a
+# link shows only its mailbox and that tampered or expired links open nothing.
+SIGNED_LINKS = {"campaign_link"}
 
 
 def named_routes(resolver=None, prefix=""):
@@ -40,7 +43,7 @@ def customer_route_names():
 
 
 def test_every_customer_url_is_covered_by_the_isolation_test():
-    assert customer_route_names() == set(OTHER_CUSTOMER_KWARGS) | NO_IDS
+    assert customer_route_names() == set(OTHER_CUSTOMER_KWARGS) | NO_IDS | SIGNED_LINKS
 
 
 @pytest.mark.parametrize("name", sorted(OTHER_CUSTOMER_KWARGS))
@@ -85,6 +88,8 @@ def staff_urls(mailbox, endpoint):
         reverse("findings_dashboard") + "?code=legacy-hostname",
         reverse("staff_guide", kwargs={"code": mailbox.code, "client": "shuriken"}),
         reverse("staff_sheet", kwargs={"code": mailbox.code}),
+        reverse("campaign_list"),
+        reverse("campaign_new"),
         reverse("findings_export"),
         reverse("endpoint_detail", kwargs={"code": endpoint.code}),
     ]
@@ -98,8 +103,16 @@ def staff_post_urls(endpoint, mailbox):
     ]
 
 
-# Need an import batch; tests/portal/test_staff_imports.py covers them.
-COVERED_ELSEWHERE = {"import_detail", "import_apply"}
+# Need an import batch or a campaign; tests/portal/test_staff_imports.py and
+# test_campaign_pages_are_staff_only below cover them.
+COVERED_ELSEWHERE = {
+    "import_detail",
+    "import_apply",
+    "campaign_detail",
+    "campaign_edit",
+    "campaign_export",
+    "campaign_action",
+}
 
 
 def test_every_staff_url_is_listed_here(alpha_mailbox, endpoint):
@@ -144,3 +157,24 @@ def test_admin_site_is_for_staff_admins_only(client, support, staff_admin, alpha
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/servername/").status_code == 200
     assert client.get("/admin/accounts/mailbox/").status_code == 200
+
+
+def test_campaign_pages_are_staff_only(client, alpha_person, support):
+    from datetime import date
+
+    from portal.models import Campaign
+
+    campaign = Campaign.objects.create(name="c", cutover=date(2027, 1, 1))
+    urls = [
+        reverse("campaign_detail", kwargs={"code": campaign.code}),
+        reverse("campaign_edit", kwargs={"code": campaign.code}),
+        reverse("campaign_export", kwargs={"code": campaign.code}),
+    ]
+    action = reverse("campaign_action", kwargs={"code": campaign.code, "action": "launch"})
+    client.force_login(alpha_person)
+    for url in urls:
+        assert client.get(url).status_code == 403
+    assert client.post(action).status_code == 403
+    client.force_login(support)
+    for url in urls:
+        assert client.get(url).status_code == 200

@@ -1,0 +1,297 @@
+"""Staff campaign pages (create, preview, launch, progress, cutover, export) and
+the customer's signed campaign link."""
+
+import csv
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core import signing
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import Confirmation, Customer
+from checks.findings import CODES
+from portal import campaigns
+from portal.access import staff_required
+from portal.guide_views import client_choices
+from portal.guides.builder import guide_build
+from portal.guides.catalog import CATALOG
+from portal.models import Campaign, CampaignMailbox, Notice
+
+
+class CampaignForm(forms.ModelForm):
+    target_codes = forms.MultipleChoiceField(
+        label=gettext_lazy("finding codes"),
+        choices=[(c, c) for c in CODES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reminder_days = forms.CharField(
+        label=gettext_lazy("reminders (days before cutover)"),
+        initial="14, 7, 1",
+        help_text=gettext_lazy("Comma-separated, e.g. 14, 7, 1."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name", "description", "target_customers", "target_hosts", "target_codes",
+            "target_addresses", "cutover", "reminder_days", "subject_ja", "body_ja",
+            "subject_en", "body_en",
+        ]  # fmt: skip
+        widgets = {"cutover": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_reminder_days(self):
+        raw = self.cleaned_data["reminder_days"]
+        if isinstance(raw, list):
+            return raw
+        try:
+            days = sorted(
+                {
+                    int(part)
+                    for part in str(raw).replace("[", "").replace("]", "").split(",")
+                    if part.strip()
+                },
+                reverse=True,
+            )
+        except ValueError:
+            raise forms.ValidationError(
+                _("Use whole numbers of days separated by commas.")
+            ) from None
+        if any(d < 0 or d > 365 for d in days):
+            raise forms.ValidationError(_("Days before cutover go from 0 to 365."))
+        return days
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("subject_ja", "body_ja", "subject_en", "body_en"):
+            for problem in campaigns.template_problems(cleaned.get(name) or ""):
+                self.add_error(name, problem)
+        return cleaned
+
+
+@staff_required
+def campaign_list(request):
+    return render(request, "campaigns/list.html", {"campaigns": Campaign.objects.all()[:100]})
+
+
+@staff_required
+def campaign_edit(request, code=None):
+    campaign = get_object_or_404(Campaign, code=code) if code else None
+    if campaign and campaign.state != Campaign.State.DRAFT:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect("campaign_detail", code=campaign.code)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.created_by = saved.created_by or request.user
+        saved.save()
+        form.save_m2m()
+        return redirect("campaign_detail", code=saved.code)
+    return render(request, "campaigns/edit.html", {"form": form, "campaign": campaign})
+
+
+@staff_required
+def campaign_detail(request, code):
+    campaign = get_object_or_404(Campaign, code=code)
+    context = {"campaign": campaign}
+    if campaign.state in (Campaign.State.DRAFT, Campaign.State.SCHEDULED):
+        targets = campaigns.target_mailboxes(campaign)
+        customer_ids = list(targets.values_list("customer_id", flat=True).distinct()[:1000])
+        chosen = request.GET.get("customer")
+        customer = Customer.objects.filter(slug=chosen).first() if chosen else None
+        customer = customer or Customer.objects.filter(pk__in=customer_ids[:1]).first()
+        previews = []
+        if customer is not None:
+            # Render as if the campaign were running, without writing anything.
+            for lang in ("ja", "en"):
+                original = customer.language
+                customer.language = lang
+                previews.append(_preview(campaign, customer, targets))
+                customer.language = original
+        context.update(
+            mailbox_count=targets.count(),
+            customer_count=targets.values("customer").distinct().count(),
+            preview_customer=customer,
+            previews=previews,
+            preview_customers=Customer.objects.filter(pk__in=customer_ids[:50]),
+        )
+    else:
+        counts = campaigns.status_counts(campaign)
+        total = sum(counts.values()) or 1
+        done = counts["confirmed"] + counts["verified"]
+        week_before = campaign.cutover - timedelta(days=7)
+        context.update(
+            counts=counts,
+            total=sum(counts.values()),
+            percent=round(100 * done / total),
+            bars=[(s, n, round(100 * n / total)) for s, n in counts.items()],
+            notices=dict(
+                Notice.objects.filter(campaign=campaign)
+                .values_list("status")
+                .annotate(n=Count("pk"))
+            ),
+            failed_notices=Notice.objects.filter(
+                campaign=campaign, status=Notice.Status.FAILED
+            ).select_related("customer")[:50],
+            customers=_per_customer(campaign),
+            not_viewed=CampaignMailbox.objects.filter(
+                campaign=campaign,
+                status__in=[CampaignMailbox.Status.PENDING, CampaignMailbox.Status.NOTIFIED],
+            ).select_related("mailbox", "customer")[:500]
+            if timezone.localdate() >= week_before
+            else None,
+            week_before=week_before,
+            timeline=_timeline(campaign),
+        )
+    return render(request, "campaigns/detail.html", context)
+
+
+def _preview(campaign, customer, targets):
+    lang = customer.language
+    with translation.override(lang):
+        lines = []
+        for mailbox in targets.filter(customer=customer).select_related(
+            "current_sheet", "customer__server"
+        )[:20]:
+            lines.append(f"■ {mailbox.email}\n    (link)")
+        values = {
+            "customer_name": customer.name,
+            "deadline": campaign.cutover.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d"),
+            "mailboxes": "\n".join(lines),
+        }
+        subject = (campaign.subject_ja if lang == "ja" else campaign.subject_en).format_map(values)
+        body = (campaign.body_ja if lang == "ja" else campaign.body_en).format_map(values)
+    return {"lang": lang, "subject": subject, "body": body}
+
+
+def _per_customer(campaign):
+    rows = {}
+    for entry in (
+        CampaignMailbox.objects.filter(campaign=campaign)
+        .select_related("customer", "mailbox")
+        .order_by("customer__slug", "mailbox__email")[:2000]
+    ):
+        rows.setdefault(entry.customer, []).append(entry)
+    return list(rows.items())
+
+
+def _timeline(campaign):
+    """Per day since the start: how many mailboxes had reached each step (from the step times)."""
+    if not campaign.started_at:
+        return []
+    entries = list(
+        CampaignMailbox.objects.filter(campaign=campaign).values_list(
+            "notified_at", "viewed_at", "confirmed_at", "verified_at"
+        )
+    )
+    first = timezone.localdate(campaign.started_at)
+    last = min(timezone.localdate(), campaign.cutover + timedelta(days=7))
+    days = []
+    day = first
+    while day <= last and len(days) < 120:
+        counts = [
+            sum(1 for e in entries if e[i] and timezone.localdate(e[i]) <= day) for i in range(4)
+        ]
+        days.append((day, counts))
+        day += timedelta(days=1)
+    return days
+
+
+@staff_required
+@require_POST
+def campaign_action(request, code, action):
+    campaign = get_object_or_404(Campaign, code=code)
+    try:
+        if action == "launch":
+            campaigns.campaign_launch(campaign)
+            messages.success(request, _("The campaign is running; messages are being sent."))
+        elif action == "cancel":
+            campaigns.campaign_cancel(campaign)
+            messages.info(request, _("The campaign is cancelled."))
+        elif action == "finish":
+            campaigns.campaign_finish(campaign)
+            messages.info(request, _("The campaign is finished."))
+        elif action == "cutover":
+            changed, rest = campaigns.campaign_cutover(campaign, by=request.user)
+            messages.success(
+                request,
+                _(
+                    "Cutover: %(changed)d mailboxes got their new settings; %(rest)d are not confirmed yet."
+                )
+                % {"changed": changed, "rest": len(rest)},
+            )
+        elif action == "exclude":
+            entry = get_object_or_404(
+                CampaignMailbox, campaign=campaign, pk=request.POST.get("entry")
+            )
+            campaigns.step([entry.pk], CampaignMailbox.Status.EXCLUDED, "excluded_at",
+                           only_from=(*campaigns.OPEN, CampaignMailbox.Status.CONFIRMED, CampaignMailbox.Status.FAILED))  # fmt: skip
+        else:
+            raise Http404
+    except campaigns.CampaignError as error:
+        messages.error(request, str(error))
+    return redirect("campaign_detail", code=campaign.code)
+
+
+@staff_required
+def campaign_export(request, code):
+    campaign = get_object_or_404(Campaign, code=code)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        ["customer", "email", "status", "notified_at", "viewed_at", "confirmed_at", "verified_at"]
+    )
+    for entry in (
+        CampaignMailbox.objects.filter(campaign=campaign)
+        .select_related("customer", "mailbox")
+        .order_by("customer__slug", "mailbox__email")
+        .iterator()
+    ):
+        writer.writerow([
+            entry.customer.slug, entry.mailbox.email, entry.status,
+            *[(t.isoformat() if t else "") for t in (entry.notified_at, entry.viewed_at, entry.confirmed_at, entry.verified_at)],
+        ])  # fmt: skip
+    return response
+
+
+def campaign_link(request, token):
+    """A signed link from a campaign message: opens this mailbox's guide, nothing else."""
+    try:
+        entry = campaigns.link_resolve(token)
+    except signing.SignatureExpired:
+        return render(request, "campaigns/link_expired.html", status=410)
+    except signing.BadSignature:
+        raise Http404 from None
+    mailbox = entry.mailbox
+    client = request.GET.get("client") or mailbox.mail_client or ""
+    if request.method == "POST" and request.POST.get("confirm"):
+        Confirmation.objects.create(mailbox=mailbox, confirmed_by=None, mail_client=client)
+        campaigns.mailbox_confirmed(mailbox.pk)
+        messages.success(request, _("Thank you. We have noted that you changed your settings."))
+        return redirect(request.path + (f"?client={client}" if client in CATALOG else ""))
+    campaigns.mailbox_viewed(entry)
+    guide = (
+        guide_build(mailbox, client, translation.get_language() or "ja")
+        if client in CATALOG
+        else None
+    )
+    return render(
+        request,
+        "campaigns/link.html",
+        {
+            "entry": entry,
+            "mailbox": mailbox,
+            "guide": guide,
+            "clients": client_choices(),
+            "client": client,
+        },
+    )

@@ -1,0 +1,425 @@
+"""Running a migration campaign: target, launch, send each notice once, follow
+each mailbox to verified, remind, cut over.
+
+Sending is claim → rate slot → send → record. A notice is claimed with a
+conditional UPDATE that sets a lease; only its claimant may record it; a
+worker that dies leaves the lease to expire and the next worker sends it again
+with the same Message-ID — the one message that can go out twice.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from string import Formatter
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Customer, Mailbox, SettingsSheet, sheet_record
+from checks.findings import CODES, open_findings
+from checks.fixes import recommended_sheet
+from portal.guides.builder import FIELD_NAMES, SECURITY_NAMES
+from portal.models import Campaign, CampaignMailbox, Notice, SendClock
+
+PLACEHOLDERS = {"customer_name", "mailboxes", "deadline"}
+# What a campaign is about when it names no finding codes: what a new sheet fixes.
+SHEET_CODES = (
+    "legacy-hostname",
+    "unknown-hostname",
+    "plaintext-port",
+    "port-security-mismatch",
+    "swapped-ports",
+    "pop-before-smtp",
+    "no-smtp-auth",
+)
+LINK_SALT = "campaign-link"
+OPEN = (
+    CampaignMailbox.Status.PENDING,
+    CampaignMailbox.Status.NOTIFIED,
+    CampaignMailbox.Status.VIEWED,
+)
+
+
+class CampaignError(ValueError):
+    """A campaign action that cannot be done now; the message says why."""
+
+
+def template_problems(text: str) -> list[str]:
+    """Unknown or malformed placeholders in a subject or body."""
+    try:
+        names = {name for _lit, name, _spec, _conv in Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        return [_("the text has a stray brace: %(error)s") % {"error": error}]
+    return [
+        _("unknown placeholder {%(name)s}; use {customer_name}, {mailboxes} or {deadline}")
+        % {"name": name}
+        for name in sorted(names - PLACEHOLDERS)
+    ]
+
+
+def campaign_codes(campaign: Campaign) -> tuple[str, ...]:
+    return tuple(campaign.target_codes) or SHEET_CODES
+
+
+def target_mailboxes(campaign: Campaign):
+    """The mailboxes the campaign's target names, set-based."""
+    mailboxes = Mailbox.objects.filter(current_sheet__isnull=False)
+    given = False
+    customers = list(campaign.target_customers.values_list("pk", flat=True))
+    if customers:
+        mailboxes, given = mailboxes.filter(customer__in=customers), True
+    hosts = [h.strip().lower() for h in campaign.target_hosts.splitlines() if h.strip()]
+    if hosts:
+        mailboxes = mailboxes.filter(
+            Q(current_sheet__incoming_host__in=hosts) | Q(current_sheet__outgoing_host__in=hosts)
+        )
+        given = True
+    if campaign.target_codes:
+        with_codes = open_findings().filter(code__in=campaign.target_codes).values("mailbox")
+        mailboxes, given = mailboxes.filter(pk__in=with_codes), True
+    addresses = [a.strip().lower() for a in campaign.target_addresses.splitlines() if a.strip()]
+    if addresses:
+        mailboxes, given = mailboxes.filter(email__in=addresses), True
+    return mailboxes if given else mailboxes.none()
+
+
+def campaign_launch(campaign: Campaign, *, at: datetime | None = None) -> None:
+    """draft → scheduled (at a time) or → running now."""
+    if campaign.state != Campaign.State.DRAFT:
+        raise CampaignError(_("Only a draft can be launched."))
+    for text in (campaign.subject_ja, campaign.body_ja, campaign.subject_en, campaign.body_en):
+        if problems := template_problems(text):
+            raise CampaignError("; ".join(problems))
+    if not target_mailboxes(campaign).exists():
+        raise CampaignError(_("The target names no mailbox."))
+    if at is not None and at > timezone.now():
+        Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
+            state=Campaign.State.SCHEDULED, launch_at=at
+        )
+        return
+    campaign_start(campaign.pk)
+
+
+def campaign_start(campaign_id: int) -> bool:
+    """scheduled/draft → running: the mailboxes and one notice per customer, then sending."""
+    from portal.tasks import notices_send
+
+    with transaction.atomic():
+        started = Campaign.objects.filter(
+            pk=campaign_id, state__in=[Campaign.State.DRAFT, Campaign.State.SCHEDULED]
+        ).update(state=Campaign.State.RUNNING, started_at=timezone.now())
+        if not started:
+            return False
+        campaign = Campaign.objects.get(pk=campaign_id)
+        rows = target_mailboxes(campaign).values_list("pk", "customer_id")
+        CampaignMailbox.objects.bulk_create(
+            (CampaignMailbox(campaign=campaign, mailbox_id=m, customer_id=c) for m, c in rows),
+            batch_size=2000,
+        )
+        notices_create(campaign, "notice")
+        transaction.on_commit(lambda: notices_send.delay(campaign_id))
+    return True
+
+
+def notices_create(campaign: Campaign, kind: str) -> int:
+    """One notice of this kind per customer with a mailbox still to change."""
+    customers = (
+        CampaignMailbox.objects.filter(campaign=campaign, status__in=OPEN)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    notices = [
+        Notice(
+            campaign=campaign,
+            customer_id=customer_id,
+            kind=kind,
+            message_id=f"<campaign-{campaign.pk}.{customer_id}.{kind}@{settings.CAMPAIGN_MAIL_DOMAIN}>",
+            next_attempt_at=timezone.now(),
+        )
+        for customer_id in customers
+    ]
+    Notice.objects.bulk_create(notices, batch_size=2000, ignore_conflicts=True)
+    return len(notices)
+
+
+def campaign_cancel(campaign: Campaign) -> None:
+    cancelled = Campaign.objects.filter(
+        pk=campaign.pk,
+        state__in=[Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.RUNNING],
+    ).update(state=Campaign.State.CANCELLED, finished_at=timezone.now())
+    if not cancelled:
+        raise CampaignError(_("This campaign has already ended."))
+    Notice.objects.filter(campaign=campaign, status=Notice.Status.PENDING).update(
+        status=Notice.Status.FAILED, last_error="campaign cancelled"
+    )
+
+
+def campaign_finish(campaign: Campaign) -> None:
+    finished = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.RUNNING).update(
+        state=Campaign.State.FINISHED, finished_at=timezone.now()
+    )
+    if not finished:
+        raise CampaignError(_("Only a running campaign can be finished."))
+
+
+# Links
+
+
+def link_token(campaign: Campaign, mailbox: Mailbox) -> str:
+    return signing.dumps({"c": campaign.pk, "m": str(mailbox.code)}, salt=LINK_SALT, compress=True)
+
+
+def link_resolve(token: str) -> CampaignMailbox:
+    """The campaign mailbox a link names; raises signing.BadSignature (expired included)."""
+    data = signing.loads(token, salt=LINK_SALT, max_age=60 * 60 * 24 * 400)
+    entry = (
+        CampaignMailbox.objects.select_related(
+            "campaign", "mailbox__customer__server", "mailbox__current_sheet"
+        )
+        .filter(campaign_id=data["c"], mailbox__code=data["m"])
+        .first()
+    )
+    if entry is None:
+        raise signing.BadSignature("no such campaign mailbox")
+    last_day = entry.campaign.cutover + timedelta(days=settings.CAMPAIGN_LINK_DAYS_AFTER_CUTOVER)
+    if timezone.localdate() > last_day or entry.campaign.state == Campaign.State.CANCELLED:
+        raise signing.SignatureExpired("the campaign's links have expired")
+    return entry
+
+
+def step(entry_ids, status: str, field: str, *, only_from=OPEN) -> int:
+    """Move campaign mailboxes forward to `status`, recording the time once."""
+    return CampaignMailbox.objects.filter(pk__in=entry_ids, status__in=only_from).update(
+        status=status, **{field: timezone.now()}
+    )
+
+
+def mailbox_viewed(entry: CampaignMailbox) -> None:
+    step(
+        [entry.pk],
+        CampaignMailbox.Status.VIEWED,
+        "viewed_at",
+        only_from=(CampaignMailbox.Status.PENDING, CampaignMailbox.Status.NOTIFIED),
+    )
+
+
+def mailbox_confirmed(mailbox_id: int) -> None:
+    """The customer pressed "I have changed my settings": every running campaign hears it."""
+    entries = CampaignMailbox.objects.filter(
+        mailbox_id=mailbox_id, campaign__state=Campaign.State.RUNNING
+    ).values_list("pk", flat=True)
+    step(list(entries), CampaignMailbox.Status.CONFIRMED, "confirmed_at")
+
+
+def mailboxes_verify(mailbox_ids: list[int] | None = None) -> int:
+    """Mark verified the running campaigns' mailboxes whose campaign findings are gone."""
+    verified = 0
+    for campaign in Campaign.objects.filter(state=Campaign.State.RUNNING):
+        entries = CampaignMailbox.objects.filter(campaign=campaign).exclude(
+            status__in=[CampaignMailbox.Status.VERIFIED, CampaignMailbox.Status.EXCLUDED]
+        )
+        if mailbox_ids is not None:
+            entries = entries.filter(mailbox_id__in=mailbox_ids)
+        still = open_findings().filter(code__in=campaign_codes(campaign)).values("mailbox")
+        verified += entries.exclude(mailbox__in=still).update(
+            status=CampaignMailbox.Status.VERIFIED, verified_at=timezone.now()
+        )
+    return verified
+
+
+# Messages
+
+
+def mailbox_lines(campaign: Campaign, customer: Customer, lang: str) -> str:
+    lines = []
+    entries = CampaignMailbox.objects.filter(
+        campaign=campaign, customer=customer, status__in=OPEN
+    ).select_related("mailbox__current_sheet", "mailbox__customer__server")
+    for entry in entries.order_by("mailbox__email"):
+        mailbox = entry.mailbox
+        current, recommended = mailbox.current_sheet.values, recommended_sheet(mailbox)
+        changes = []
+        for name, label in FIELD_NAMES.items():
+            before, after = getattr(current, name), getattr(recommended, name)
+            if before != after:
+                if name.endswith("security"):
+                    before, after = SECURITY_NAMES[before](lang), SECURITY_NAMES[after](lang)
+                changes.append(f"    {label(lang)}: {before} → {after}")
+        link = f"{settings.PORTAL_URL}/l/{link_token(campaign, mailbox)}/"
+        lines += [f"■ {mailbox.email}", *changes, f"    {link}", ""]
+    return "\n".join(lines).rstrip()
+
+
+def message_render(campaign: Campaign, customer: Customer) -> tuple[str, str, str]:
+    """(language, subject, body) of the campaign's message for one customer."""
+    lang = customer.language if customer.language in ("ja", "en") else "ja"
+    with translation.override(lang):
+        deadline = campaign.cutover.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d")
+        values = {
+            "customer_name": customer.name,
+            "deadline": deadline,
+            "mailboxes": mailbox_lines(campaign, customer, lang),
+        }
+        subject = (campaign.subject_ja if lang == "ja" else campaign.subject_en).format_map(values)
+        body = (campaign.body_ja if lang == "ja" else campaign.body_en).format_map(values)
+    return lang, subject, body
+
+
+# Sending
+
+
+def notice_claim(campaign_id: int, worker: str) -> Notice | None:
+    """Take the next notice due: waiting, or sending under a lease that ran out."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
+    due = Notice.objects.filter(campaign_id=campaign_id, next_attempt_at__lte=now).filter(
+        Q(status=Notice.Status.PENDING) | Q(status=Notice.Status.SENDING, lease_until__lt=now)
+    )
+    for candidate in due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:20]:
+        claimed = (
+            Notice.objects.filter(pk=candidate)
+            .filter(
+                Q(status=Notice.Status.PENDING)
+                | Q(status=Notice.Status.SENDING, lease_until__lt=now)
+            )
+            .update(status=Notice.Status.SENDING, lease_until=lease, attempts=F("attempts") + 1)
+        )
+        if claimed:
+            return Notice.objects.select_related("campaign", "customer").get(pk=candidate)
+    return None
+
+
+def send_slot_wait() -> None:
+    """Wait for this message's turn: one row spaces sends across all workers."""
+    interval = timedelta(seconds=60 / max(settings.CAMPAIGN_RATE_PER_MINUTE, 1))
+    with transaction.atomic():
+        clock, _ = SendClock.objects.select_for_update().get_or_create(pk=1)
+        now = timezone.now()
+        slot = max(clock.next_slot or now, now)
+        clock.next_slot = slot + interval
+        clock.save(update_fields=["next_slot"])
+    wait = (slot - timezone.now()).total_seconds()
+    if wait > 0:
+        time.sleep(wait)
+
+
+def notice_send(notice: Notice) -> bool:
+    """Send one claimed notice and record the outcome; True when it went out."""
+    customer, campaign = notice.customer, notice.campaign
+    recipients = customer.contact_email_list
+    if not recipients:
+        return _notice_failed(notice, "the customer has no contact address", final=True)
+    _lang, subject, body = message_render(campaign, customer)
+    message = EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+        headers={"Message-ID": notice.message_id},
+    )
+    send_slot_wait()
+    try:
+        message.send()
+    except Exception as error:  # SMTP errors of every kind: recorded, retried with backoff
+        return _notice_failed(notice, f"{type(error).__name__}: {error}"[:500])
+    with transaction.atomic():
+        Notice.objects.filter(pk=notice.pk, status=Notice.Status.SENDING).update(
+            status=Notice.Status.SENT, sent_at=timezone.now(), last_error=""
+        )
+        entries = CampaignMailbox.objects.filter(campaign=campaign, customer=customer).values_list(
+            "pk", flat=True
+        )
+        step(
+            list(entries),
+            CampaignMailbox.Status.NOTIFIED,
+            "notified_at",
+            only_from=(CampaignMailbox.Status.PENDING,),
+        )
+    return True
+
+
+def _notice_failed(notice: Notice, error: str, *, final: bool = False) -> bool:
+    if final or notice.attempts >= settings.CAMPAIGN_MAX_ATTEMPTS:
+        Notice.objects.filter(pk=notice.pk).update(status=Notice.Status.FAILED, last_error=error)
+        if notice.kind == "notice":
+            entries = CampaignMailbox.objects.filter(
+                campaign=notice.campaign, customer=notice.customer
+            )
+            step(list(entries.values_list("pk", flat=True)), CampaignMailbox.Status.FAILED, "failed_at",
+                 only_from=(CampaignMailbox.Status.PENDING,))  # fmt: skip
+        return False
+    backoff = timedelta(seconds=30 * 2 ** (notice.attempts - 1))
+    Notice.objects.filter(pk=notice.pk).update(
+        status=Notice.Status.PENDING, last_error=error, next_attempt_at=timezone.now() + backoff
+    )
+    return False
+
+
+def notices_send_due(campaign_id: int, worker: str, *, limit: int = 500) -> int:
+    """Send up to `limit` due notices of a campaign; returns how many went out."""
+    sent = 0
+    for _n in range(limit):
+        notice = notice_claim(campaign_id, worker)
+        if notice is None:
+            break
+        sent += notice_send(notice)
+    return sent
+
+
+def reminders_due(today=None) -> int:
+    """Create today's reminders for running campaigns; only customers not yet done."""
+    today = today or timezone.localdate()
+    created = 0
+    for campaign in Campaign.objects.filter(state=Campaign.State.RUNNING):
+        days = (campaign.cutover - today).days
+        if days in campaign.reminder_days:
+            created += notices_create(campaign, f"reminder-{days}")
+    return created
+
+
+# Cutover and progress
+
+
+def campaign_cutover(campaign: Campaign, *, by=None) -> tuple[int, list[CampaignMailbox]]:
+    """Give every confirmed mailbox its recommended sheet (source: campaign); return how
+    many changed and the mailboxes left (not confirmed)."""
+    changed = 0
+    confirmed = CampaignMailbox.objects.filter(
+        campaign=campaign, status=CampaignMailbox.Status.CONFIRMED
+    ).select_related("mailbox__current_sheet", "mailbox__customer__server")
+    for entry in confirmed:
+        values = recommended_sheet(entry.mailbox)
+        if values and sheet_record(
+            entry.mailbox,
+            values,
+            source=SettingsSheet.Source.CAMPAIGN,
+            by=by,
+            note=campaign.name[:200],
+        ):
+            changed += 1
+    Campaign.objects.filter(pk=campaign.pk).update(cutover_done_at=timezone.now())
+    rest = list(
+        CampaignMailbox.objects.filter(campaign=campaign, status__in=OPEN).select_related(
+            "mailbox", "customer"
+        )
+    )
+    return changed, rest
+
+
+def status_counts(campaign: Campaign) -> dict[str, int]:
+    counts = dict(
+        CampaignMailbox.objects.filter(campaign=campaign)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return {status: counts.get(status, 0) for status in CampaignMailbox.Status.values}
+
+
+def codes_valid(codes: list[str]) -> list[str]:
+    return [code for code in codes if code not in CODES]
