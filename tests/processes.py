@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -28,11 +29,19 @@ def database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+@dataclass
+class Running:
+    queue: str
+    processes: list[subprocess.Popen]
+
+
 @contextlib.contextmanager
-def celery(*commands: str, log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def celery(
+    *commands: str, log_dir: Path, env: dict[str, str] | None = None, queue: str | None = None
+) -> Iterator[Running]:
     """Start `celery -A portal <command>` for each command ("worker", "beat"); yields the
-    queue name they use; stops them at the end."""
-    queue = f"test-{uuid.uuid4().hex}"
+    queue they use and the processes; stops them at the end."""
+    queue = queue or f"test-{uuid.uuid4().hex}"
     environment = os.environ | {
         "DATABASE_URL": database_url(),
         "SECRET_KEY": settings.SECRET_KEY,
@@ -47,13 +56,13 @@ def celery(*commands: str, log_dir: Path, env: dict[str, str] | None = None) -> 
                 args += ["--pool=solo", "-Q", queue, "--without-mingle", "--without-gossip"]
             if command == "beat":
                 args += ["--schedule", str(log_dir / "beat-schedule"), "--max-interval", "1"]
-            log = (log_dir / f"{command}.log").open("wb")
+            log = (log_dir / f"{command}-{uuid.uuid4().hex[:6]}.log").open("wb")
             processes.append(
                 subprocess.Popen(
                     args, cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT
                 )
             )
-        yield queue
+        yield Running(queue, processes)
     finally:
         for process in processes:
             process.terminate()

@@ -18,8 +18,8 @@ def test_a_queued_import_is_applied_by_a_real_worker(support, tmp_path):
     batch = import_batch_create(kind="sheets", filename="w.csv", content=GOOD.encode(), by=support)
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.QUEUED)
     celery_app.conf.task_always_eager = False
-    with celery("worker", log_dir=tmp_path) as queue:
-        import_batch_apply_task.apply_async(args=[batch.pk], queue=queue)
+    with celery("worker", log_dir=tmp_path) as running:
+        import_batch_apply_task.apply_async(args=[batch.pk], queue=running.queue)
         done = wait_for(
             lambda: ImportBatch.objects.get(pk=batch.pk).status == ImportBatch.Status.APPLIED, 60
         )

@@ -1,7 +1,10 @@
 """The sweep runs on its schedule: real Celery beat (database scheduler) sends it,
 a real worker probes and records, on the configured broker (Redis in CI)."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from accounts.sheets import SheetValues
@@ -21,6 +24,9 @@ def test_beat_starts_sweeps_that_a_worker_runs(alpha, tmp_path):
         "info@alpha.example",
         SheetValues("127.0.0.1", closed, "ssl", "127.0.0.1", closed, "ssl", "smtp-auth"),
     )
+    # The migration made this row; earlier transactional tests flush it away, so make it
+    # again the migration's way.
+    import_module("checks.migrations.0002_sweep_schedule").schedule_create(django_apps, None)
     task = PeriodicTask.objects.get(task="checks.tasks.sweep_start")
     assert task.enabled and (task.interval.every, task.interval.period) == (1, "hours")
     task.interval = IntervalSchedule.objects.create(every=2, period="seconds")

@@ -1,0 +1,74 @@
+"""A real worker killed in the middle of sending loses no notice and repeats at most
+the one it had in flight, with the same Message-ID; counted at a real SMTP server."""
+
+import signal
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from accounts.models import Customer, ServerName
+from accounts.sheets import SheetValues
+from portal import campaigns
+from portal.celery import app as celery_app
+from portal.models import Campaign, CampaignMailbox, Notice
+from portal.tasks import notices_send
+from tests.conftest import make_mailbox
+from tests.processes import celery, logs, wait_for
+from tests.smtp_sink import SmtpSink
+
+CUSTOMERS = 20
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_loses_nothing_and_repeats_at_most_one(tmp_path):
+    new = ServerName.objects.create(hostname="mail.new.example", status="current")
+    ServerName.objects.create(hostname="mail.old.example", status="legacy", replaced_by=new)
+    old = SheetValues("mail.old.example", 995, "ssl", "mail.old.example", 465, "ssl", "smtp-auth")
+    for n in range(CUSTOMERS):
+        customer = Customer.objects.create(
+            slug=f"c{n:02d}", name=f"顧客{n}", contact_emails=f"it@c{n}.example"
+        )
+        make_mailbox(customer, f"info@c{n}.example", old)
+    campaign = Campaign.objects.create(
+        name="kill test",
+        cutover=date(2030, 1, 1),
+        target_codes=["legacy-hostname"],
+        state="running",
+    )
+    CampaignMailbox.objects.bulk_create(
+        CampaignMailbox(campaign=campaign, mailbox=m, customer=m.customer)
+        for m in campaigns.target_mailboxes(campaign).select_related("customer")
+    )
+    campaigns.notices_create(campaign, "notice")
+    celery_app.conf.task_always_eager = False
+
+    with SmtpSink() as smtp:
+        env = {
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
+            "CAMPAIGN_RATE_PER_MINUTE": "240",  # a message every 0.25 s: the kill lands mid-batch
+            "CAMPAIGN_LEASE_SECONDS": "3",
+        }
+        with celery("worker", log_dir=tmp_path, env=env) as first:
+            notices_send.apply_async(args=[campaign.pk], queue=first.queue)
+            assert wait_for(lambda: len(smtp.messages) >= 5, 60), logs(tmp_path)
+            first.processes[0].send_signal(signal.SIGKILL)
+            first.processes[0].wait(10)
+        sent_before = len(smtp.messages)
+        assert sent_before < CUSTOMERS, "the worker finished before it was killed"
+
+        with celery("worker", log_dir=tmp_path, env=env, queue=first.queue) as second:
+            # What the beat's tick does each minute: send what is due, leases run out included.
+            def all_sent():
+                notices_send.apply_async(args=[campaign.pk], queue=second.queue)
+                return Notice.objects.filter(status="sent").count() == CUSTOMERS
+
+            assert wait_for(all_sent, 90), logs(tmp_path)
+
+    received = Counter(m["to"][0] for m in smtp.messages)
+    assert set(received) == {f"it@c{n}.example" for n in range(CUSTOMERS)}  # none lost
+    repeated = [to for to, times in received.items() if times > 1]
+    assert len(repeated) <= 1  # only the one in flight at the kill
+    ids = Counter(m["message_id"] for m in smtp.messages)
+    assert len(ids) == CUSTOMERS  # a repeat carries the same Message-ID

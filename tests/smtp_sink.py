@@ -1,0 +1,48 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it accepts."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from email import message_from_bytes
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content)
+        with self.lock:
+            self.messages.append(
+                {
+                    "message_id": message["Message-ID"],
+                    "to": list(envelope.rcpt_tos),
+                    "subject": message["Subject"],
+                }
+            )
+        return "250 OK"
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.sink = Sink()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+    @property
+    def messages(self) -> list[dict]:
+        with self.sink.lock:
+            return list(self.sink.messages)
