@@ -47,9 +47,9 @@ SELECT gen_random_uuid(), 'synthetic-' || lpad(i::text, 5, '0'), '株式会社�
 FROM generate_series(1, %(customers)s) AS i
 """
 MAILBOXES = """
-INSERT INTO accounts_mailbox (code, customer_id, email, username, protocol, created_at)
+INSERT INTO accounts_mailbox (code, customer_id, email, username, protocol, mail_client, created_at)
 SELECT gen_random_uuid(), c.id, 'user' || i || '@c' || (i %% %(customers)s) || '.example',
-       'user' || i, CASE WHEN i %% 3 = 0 THEN 'imap' ELSE 'pop3' END, now()
+       'user' || i, CASE WHEN i %% 3 = 0 THEN 'imap' ELSE 'pop3' END, '', now()
 FROM generate_series(1, %(mailboxes)s) AS i
 JOIN accounts_customer c ON c.slug = 'synthetic-' || lpad(((i %% %(customers)s) + 1)::text, 5, '0')
 """
