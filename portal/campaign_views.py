@@ -124,6 +124,7 @@ def campaign_detail(request, code):
         )
     else:
         counts = campaigns.status_counts(campaign)
+        labels = dict(CampaignMailbox.Status.choices)
         total = sum(counts.values()) or 1
         done = counts["confirmed"] + counts["verified"]
         week_before = campaign.cutover - timedelta(days=7)
@@ -131,7 +132,7 @@ def campaign_detail(request, code):
             counts=counts,
             total=sum(counts.values()),
             percent=round(100 * done / total),
-            bars=[(s, n, round(100 * n / total)) for s, n in counts.items()],
+            bars=[(s, labels[s], n, round(100 * n / total)) for s, n in counts.items()],
             notices=dict(
                 Notice.objects.filter(campaign=campaign)
                 .values_list("status")

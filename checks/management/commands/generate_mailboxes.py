@@ -1,9 +1,9 @@
 """python manage.py generate_mailboxes --mailboxes 1000000 --customers 10000
 
-Synthetic data for measuring findings at scale (PostgreSQL only: it is made with
-generate_series in a few statements). Replaces the registry, customers whose ID
-starts with "synthetic-", their mailboxes and sheets, and the endpoints' latest
-probe results. The mix of settings is what a hosting company in the middle of
+Synthetic data for benchmarks, in a database of its own (PostgreSQL only: it is
+made with generate_series in a few statements). It REPLACES the registry, all
+campaigns, findings, endpoints and probe results, and the customers whose ID
+starts with "synthetic-" with their mailboxes and sheets. The mix of settings is what a hosting company in the middle of
 an SSL migration has: most mailboxes fine, the rest on old names, plain ports,
 POP before SMTP, the seed's swapped ports, or names nobody registered.
 """
@@ -19,6 +19,10 @@ from django.db import connection, transaction
 from checks.findings import findings_recompute
 
 SETUP = [
+    "DELETE FROM portal_notice",
+    "DELETE FROM portal_campaignmailbox",
+    "DELETE FROM portal_campaign_target_customers",
+    "DELETE FROM portal_campaign",
     "DELETE FROM checks_finding",
     "DELETE FROM checks_findingsummary",
     "UPDATE accounts_mailbox SET current_sheet_id = NULL"
@@ -42,7 +46,7 @@ SETUP = [
 ]
 CUSTOMERS = """
 INSERT INTO accounts_customer (code, slug, name, contact_emails, language, created_at)
-SELECT gen_random_uuid(), 'synthetic-' || lpad(i::text, 5, '0'), '株式会社サンプル' || i,
+SELECT gen_random_uuid(), 'synthetic-' || lpad(i::text, 6, '0'), '株式会社サンプル' || i,
        'it@c' || i || '.example', 'ja', now()
 FROM generate_series(1, %(customers)s) AS i
 """
@@ -51,7 +55,7 @@ INSERT INTO accounts_mailbox (code, customer_id, email, username, protocol, mail
 SELECT gen_random_uuid(), c.id, 'user' || i || '@c' || (i %% %(customers)s) || '.example',
        'user' || i, CASE WHEN i %% 3 = 0 THEN 'imap' ELSE 'pop3' END, '', now()
 FROM generate_series(1, %(mailboxes)s) AS i
-JOIN accounts_customer c ON c.slug = 'synthetic-' || lpad(((i %% %(customers)s) + 1)::text, 5, '0')
+JOIN accounts_customer c ON c.slug = 'synthetic-' || lpad(((i %% %(customers)s) + 1)::text, 6, '0')
 """
 # mod 20 of the id: 0-11 fine, 12-14 old names, 15-16 plain ports, 17 POP before SMTP,
 # 18 the seed's swapped ports, 19 an unregistered name.
