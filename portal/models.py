@@ -114,7 +114,10 @@ class CampaignMailbox(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "mailbox"], name="campaign_mailbox_unique")
         ]
-        indexes = [models.Index(fields=["campaign", "status"])]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["campaign", "customer"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.mailbox_id}: {self.status}"
