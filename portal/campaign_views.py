@@ -109,12 +109,14 @@ def campaign_detail(request, code):
         customer = customer or Customer.objects.filter(pk__in=customer_ids[:1]).first()
         previews = []
         if customer is not None:
-            # Render as if the campaign were running, without writing anything.
+            mailboxes = targets.filter(customer=customer).select_related(
+                "current_sheet", "customer__server"
+            )[:50]
             for lang in ("ja", "en"):
-                original = customer.language
-                customer.language = lang
-                previews.append(_preview(campaign, customer, targets))
-                customer.language = original
+                _lang, subject, body = campaigns.message_render(
+                    campaign, customer, lang=lang, mailboxes=mailboxes
+                )
+                previews.append({"lang": lang, "subject": subject, "body": body})
         context.update(
             mailbox_count=targets.count(),
             customer_count=targets.values("customer").distinct().count(),
@@ -152,24 +154,6 @@ def campaign_detail(request, code):
             timeline=_timeline(campaign),
         )
     return render(request, "campaigns/detail.html", context)
-
-
-def _preview(campaign, customer, targets):
-    lang = customer.language
-    with translation.override(lang):
-        lines = []
-        for mailbox in targets.filter(customer=customer).select_related(
-            "current_sheet", "customer__server"
-        )[:20]:
-            lines.append(f"■ {mailbox.email}\n    (link)")
-        values = {
-            "customer_name": customer.name,
-            "deadline": campaign.cutover.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d"),
-            "mailboxes": "\n".join(lines),
-        }
-        subject = (campaign.subject_ja if lang == "ja" else campaign.subject_en).format_map(values)
-        body = (campaign.body_ja if lang == "ja" else campaign.body_en).format_map(values)
-    return {"lang": lang, "subject": subject, "body": body}
 
 
 def _per_customer(campaign):

@@ -236,13 +236,10 @@ def mailboxes_verify(mailbox_ids: list[int] | None = None) -> int:
 # Messages
 
 
-def mailbox_lines(campaign: Campaign, customer: Customer, lang: str) -> str:
+def mailbox_lines(campaign: Campaign, mailboxes, lang: str) -> str:
+    """Each mailbox with what changes and its signed guide link, for {mailboxes}."""
     lines = []
-    entries = CampaignMailbox.objects.filter(
-        campaign=campaign, customer=customer, status__in=OPEN
-    ).select_related("mailbox__current_sheet", "mailbox__customer__server")
-    for entry in entries.order_by("mailbox__email"):
-        mailbox = entry.mailbox
+    for mailbox in mailboxes:
         current, recommended = mailbox.current_sheet.values, recommended_sheet(mailbox)
         changes = []
         for name, label in FIELD_NAMES.items():
@@ -256,15 +253,26 @@ def mailbox_lines(campaign: Campaign, customer: Customer, lang: str) -> str:
     return "\n".join(lines).rstrip()
 
 
-def message_render(campaign: Campaign, customer: Customer) -> tuple[str, str, str]:
-    """(language, subject, body) of the campaign's message for one customer."""
-    lang = customer.language if customer.language in ("ja", "en") else "ja"
+def message_render(
+    campaign: Campaign, customer: Customer, *, lang: str | None = None, mailboxes=None
+) -> tuple[str, str, str]:
+    """(language, subject, body) of the campaign's message for one customer: by default
+    in the customer's language, about its mailboxes still to change."""
+    lang = lang or (customer.language if customer.language in ("ja", "en") else "ja")
+    if mailboxes is None:
+        mailboxes = [
+            entry.mailbox
+            for entry in CampaignMailbox.objects.filter(
+                campaign=campaign, customer=customer, status__in=OPEN
+            )
+            .select_related("mailbox__current_sheet", "mailbox__customer__server")
+            .order_by("mailbox__email")
+        ]
     with translation.override(lang):
-        deadline = campaign.cutover.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d")
         values = {
             "customer_name": customer.name,
-            "deadline": deadline,
-            "mailboxes": mailbox_lines(campaign, customer, lang),
+            "deadline": campaign.cutover.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d"),
+            "mailboxes": mailbox_lines(campaign, mailboxes, lang),
         }
         subject = (campaign.subject_ja if lang == "ja" else campaign.subject_en).format_map(values)
         body = (campaign.body_ja if lang == "ja" else campaign.body_en).format_map(values)

@@ -8,90 +8,271 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_guides'),
+        ("accounts", "0003_guides"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SendClock',
+            name="SendClock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('next_slot', models.DateTimeField(null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("next_slot", models.DateTimeField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('target_hosts', models.TextField(blank=True, help_text='One per line.', verbose_name='server names')),
-                ('target_codes', models.JSONField(blank=True, default=list, verbose_name='finding codes')),
-                ('target_addresses', models.TextField(blank=True, help_text='One per line, e.g. pasted from a list.', verbose_name='e-mail addresses')),
-                ('cutover', models.DateField(verbose_name='cutover date')),
-                ('subject_ja', models.CharField(default='【重要】メール設定変更のお願い（{deadline}まで）', max_length=200, verbose_name='subject (Japanese)')),
-                ('body_ja', models.TextField(default='{customer_name} 様\n\nいつもご利用いただきありがとうございます。\nメールサーバーのセキュリティ強化のため、{deadline} までに次のメールアカウントの設定変更をお願いいたします。\n\n{mailboxes}\n\n各アカウントの案内ページで、お使いのメールソフトごとの手順をご覧いただけます。\n設定を変更されたら、案内ページの「設定を変更しました」を押してください。\n', verbose_name='message (Japanese)')),
-                ('subject_en', models.CharField(default='[Action needed] Please update your mail settings by {deadline}', max_length=200, verbose_name='subject (English)')),
-                ('body_en', models.TextField(default='Dear {customer_name},\n\nTo keep your mail secure, please change the settings of these mailboxes by {deadline}:\n\n{mailboxes}\n\nEach link opens a step-by-step guide for your mail program. When you are done,\npress "I have changed my settings" on that page.\n', verbose_name='message (English)')),
-                ('reminder_days', models.JSONField(default=portal.models.default_reminders, verbose_name='reminders (days before cutover)')),
-                ('state', models.CharField(choices=[('draft', 'draft'), ('scheduled', 'scheduled'), ('running', 'running'), ('finished', 'finished'), ('cancelled', 'cancelled')], default='draft', max_length=10)),
-                ('launch_at', models.DateTimeField(blank=True, null=True, verbose_name='launch at')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('cutover_done_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('target_customers', models.ManyToManyField(blank=True, related_name='+', to='accounts.customer', verbose_name='customers')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "target_hosts",
+                    models.TextField(
+                        blank=True, help_text="One per line.", verbose_name="server names"
+                    ),
+                ),
+                (
+                    "target_codes",
+                    models.JSONField(blank=True, default=list, verbose_name="finding codes"),
+                ),
+                (
+                    "target_addresses",
+                    models.TextField(
+                        blank=True,
+                        help_text="One per line, e.g. pasted from a list.",
+                        verbose_name="e-mail addresses",
+                    ),
+                ),
+                ("cutover", models.DateField(verbose_name="cutover date")),
+                (
+                    "subject_ja",
+                    models.CharField(
+                        default="【重要】メール設定変更のお願い（{deadline}まで）",
+                        max_length=200,
+                        verbose_name="subject (Japanese)",
+                    ),
+                ),
+                (
+                    "body_ja",
+                    models.TextField(
+                        default="{customer_name} 様\n\nいつもご利用いただきありがとうございます。\nメールサーバーのセキュリティ強化のため、{deadline} までに次のメールアカウントの設定変更をお願いいたします。\n\n{mailboxes}\n\n各アカウントの案内ページで、お使いのメールソフトごとの手順をご覧いただけます。\n設定を変更されたら、案内ページの「設定を変更しました」を押してください。\n",
+                        verbose_name="message (Japanese)",
+                    ),
+                ),
+                (
+                    "subject_en",
+                    models.CharField(
+                        default="[Action needed] Please update your mail settings by {deadline}",
+                        max_length=200,
+                        verbose_name="subject (English)",
+                    ),
+                ),
+                (
+                    "body_en",
+                    models.TextField(
+                        default='Dear {customer_name},\n\nTo keep your mail secure, please change the settings of these mailboxes by {deadline}:\n\n{mailboxes}\n\nEach link opens a step-by-step guide for your mail program. When you are done,\npress "I have changed my settings" on that page.\n',
+                        verbose_name="message (English)",
+                    ),
+                ),
+                (
+                    "reminder_days",
+                    models.JSONField(
+                        default=portal.models.default_reminders,
+                        verbose_name="reminders (days before cutover)",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "draft"),
+                            ("scheduled", "scheduled"),
+                            ("running", "running"),
+                            ("finished", "finished"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "launch_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="launch at"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("cutover_done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "target_customers",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="accounts.customer",
+                        verbose_name="customers",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='CampaignMailbox',
+            name="CampaignMailbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('notified', 'notified'), ('viewed', 'viewed'), ('confirmed', 'confirmed'), ('verified', 'verified'), ('failed', 'failed'), ('excluded', 'excluded')], default='pending', max_length=10)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('viewed_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('excluded_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mailboxes', to='portal.campaign')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.customer')),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.mailbox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("notified", "notified"),
+                            ("viewed", "viewed"),
+                            ("confirmed", "confirmed"),
+                            ("verified", "verified"),
+                            ("failed", "failed"),
+                            ("excluded", "excluded"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                ("viewed_at", models.DateTimeField(blank=True, null=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                ("excluded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mailboxes",
+                        to="portal.campaign",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.customer",
+                    ),
+                ),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.mailbox",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['campaign', 'status'], name='portal_camp_campaig_d534cd_idx'), models.Index(fields=['campaign', 'customer'], name='portal_camp_campaig_617fdd_idx')],
-                'constraints': [models.UniqueConstraint(fields=('campaign', 'mailbox'), name='campaign_mailbox_unique')],
+                "indexes": [
+                    models.Index(
+                        fields=["campaign", "status"], name="portal_camp_campaig_d534cd_idx"
+                    ),
+                    models.Index(
+                        fields=["campaign", "customer"], name="portal_camp_campaig_617fdd_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("campaign", "mailbox"), name="campaign_mailbox_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'waiting'), ('sending', 'sending'), ('sent', 'sent'), ('failed', 'failed')], default='pending', max_length=8)),
-                ('message_id', models.CharField(max_length=200)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='portal.campaign')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=16)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "waiting"),
+                            ("sending", "sending"),
+                            ("sent", "sent"),
+                            ("failed", "failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("message_id", models.CharField(max_length=200)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="portal.campaign",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.customer",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['campaign', 'next_attempt_at'], name='notice_to_send')],
-                'constraints': [models.UniqueConstraint(fields=('campaign', 'customer', 'kind'), name='notice_once_per_kind')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status__in", ["pending", "sending"])),
+                        fields=["campaign", "next_attempt_at"],
+                        name="notice_to_send",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("campaign", "customer", "kind"), name="notice_once_per_kind"
+                    )
+                ],
             },
         ),
     ]

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail, signing
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Customer, Mailbox, ServerName, SettingsSheet, sheet_record
 from accounts.sheets import SheetValues
@@ -19,6 +19,12 @@ from tests.conftest import make_mailbox
 NEW, OLD = "mail.new.example", "mail.old.example"
 OLD_SHEET = SheetValues(OLD, 995, "ssl", OLD, 465, "ssl", "smtp-auth")
 GOOD_SHEET = SheetValues(NEW, 995, "ssl", NEW, 465, "ssl", "smtp-auth")
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
