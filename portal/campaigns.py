@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Customer, Mailbox, SettingsSheet, sheet_record
 from checks.findings import CODES, open_findings
 from checks.fixes import recommended_sheet
-from portal.guides.builder import FIELD_NAMES, SECURITY_NAMES
+from portal.guides.builder import FIELD_NAMES, value_name
 from portal.models import Campaign, CampaignMailbox, Notice, SendClock
 
 PLACEHOLDERS = {"customer_name", "mailboxes", "deadline"}
@@ -245,8 +245,7 @@ def mailbox_lines(campaign: Campaign, mailboxes, lang: str) -> str:
         for name, label in FIELD_NAMES.items():
             before, after = getattr(current, name), getattr(recommended, name)
             if before != after:
-                if name.endswith("security"):
-                    before, after = SECURITY_NAMES[before](lang), SECURITY_NAMES[after](lang)
+                before, after = value_name(name, before, lang), value_name(name, after, lang)
                 changes.append(f"    {label(lang)}: {before} → {after}")
         link = f"{settings.PORTAL_URL}/l/{link_token(campaign, mailbox)}/"
         lines += [f"■ {mailbox.email}", *changes, f"    {link}", ""]

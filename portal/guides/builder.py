@@ -37,6 +37,13 @@ FIELD_NAMES = {
     "outgoing_security": T("送信の暗号化", "Outgoing security"),
     "smtp_auth": T("SMTP認証", "SMTP authentication"),
 }
+SMTP_AUTH_NAMES = {
+    "smtp-auth": T(
+        "SMTP認証（受信と同じユーザー名・パスワード）", "SMTP-AUTH (same user name and password)"
+    ),
+    "pop-before-smtp": T("POP before SMTP", "POP before SMTP"),
+    "none": T("なし", "None"),
+}
 SECURITY_NAMES = {
     "ssl": T("SSL/TLS（暗号化して接続）", "SSL/TLS (implicit TLS)"),
     "starttls": T("STARTTLS", "STARTTLS"),
@@ -268,6 +275,15 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
     )
 
 
+def value_name(field_name: str, value: object, lang: str) -> str:
+    """A sheet value as a person reads it (security and SMTP auth in words)."""
+    if field_name.endswith("security"):
+        return SECURITY_NAMES[value](lang)
+    if field_name == "smtp_auth":
+        return SMTP_AUTH_NAMES[value](lang)
+    return str(value)
+
+
 def _changes(mailbox: Mailbox, settings: SheetValues, lang: str) -> tuple[list[Change], list[str]]:
     current = mailbox.current_sheet.values if mailbox.current_sheet else None
     if current is None:
@@ -276,9 +292,8 @@ def _changes(mailbox: Mailbox, settings: SheetValues, lang: str) -> tuple[list[C
     for name in SHEET_FIELDS:
         before, after = getattr(current, name), getattr(settings, name)
         if before != after:
-            if name.endswith("security"):
-                before, after = SECURITY_NAMES[before](lang), SECURITY_NAMES[after](lang)
-            changes.append(Change(FIELD_NAMES[name](lang), str(before), str(after)))
+            before, after = value_name(name, before, lang), value_name(name, after, lang)
+            changes.append(Change(FIELD_NAMES[name](lang), before, after))
             side = "incoming" if name.startswith("incoming") else "outgoing"
             if side not in sides:
                 sides.append(side)
