@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -189,14 +190,28 @@ def _timeline(campaign):
     return days
 
 
+def _launch_time(text: str):
+    """A datetime-local value in the portal's time zone, or None for "now"."""
+    if not text:
+        return None
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise campaigns.CampaignError(_("The start time is not a date and time."))
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
 @staff_required
 @require_POST
 def campaign_action(request, code, action):
     campaign = get_object_or_404(Campaign, code=code)
     try:
         if action == "launch":
-            campaigns.campaign_launch(campaign)
-            messages.success(request, _("The campaign is running; messages are being sent."))
+            at = _launch_time(request.POST.get("at", ""))
+            campaigns.campaign_launch(campaign, at=at)
+            if at and at > timezone.now():
+                messages.success(request, _("The campaign will start at the time you chose."))
+            else:
+                messages.success(request, _("The campaign is running; messages are being sent."))
         elif action == "cancel":
             campaigns.campaign_cancel(campaign)
             messages.info(request, _("The campaign is cancelled."))

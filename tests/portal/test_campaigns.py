@@ -280,3 +280,14 @@ def test_bad_placeholders_are_refused_in_the_form(world, client, support):
     }, HTTP_ACCEPT_LANGUAGE="en").content.decode()  # fmt: skip
     assert "unknown placeholder {oops}" in page
     assert not Campaign.objects.exists()
+
+
+def test_staff_schedule_a_launch(world, client, support):
+    client.force_login(support)
+    c = campaign()
+    at = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    client.post(reverse("campaign_action", kwargs={"code": c.code, "action": "launch"}), {"at": at})
+    c.refresh_from_db()
+    assert c.state == "scheduled"
+    assert timezone.localtime(c.launch_at).strftime("%Y-%m-%dT%H:%M") == at
+    assert not Notice.objects.exists()
