@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -169,23 +170,26 @@ def _per_customer(campaign):
 
 
 def _timeline(campaign):
-    """Per day since the start: how many mailboxes had reached each step (from the step times)."""
+    """Per day since the start: how many mailboxes had reached each step, counted in
+    the database per day and summed up here."""
     if not campaign.started_at:
         return []
-    entries = list(
-        CampaignMailbox.objects.filter(campaign=campaign).values_list(
-            "notified_at", "viewed_at", "confirmed_at", "verified_at"
+    fields = ("notified_at", "viewed_at", "confirmed_at", "verified_at")
+    per_day = []
+    for field in fields:
+        rows = (
+            CampaignMailbox.objects.filter(campaign=campaign, **{f"{field}__isnull": False})
+            .annotate(day=TruncDate(field))
+            .values_list("day")
+            .annotate(n=Count("pk"))
         )
-    )
+        per_day.append(dict(rows))
     first = timezone.localdate(campaign.started_at)
     last = min(timezone.localdate(), campaign.cutover + timedelta(days=7))
-    days = []
-    day = first
+    days, totals, day = [], [0] * len(fields), first
     while day <= last and len(days) < 120:
-        counts = [
-            sum(1 for e in entries if e[i] and timezone.localdate(e[i]) <= day) for i in range(4)
-        ]
-        days.append((day, counts))
+        totals = [totals[i] + per_day[i].get(day, 0) for i in range(len(fields))]
+        days.append((day, totals))
         day += timedelta(days=1)
     return days
 

@@ -291,3 +291,16 @@ def test_staff_schedule_a_launch(world, client, support):
     assert c.state == "scheduled"
     assert timezone.localtime(c.launch_at).strftime("%Y-%m-%dT%H:%M") == at
     assert not Notice.objects.exists()
+
+
+def test_status_over_time_counts_each_step(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    campaigns.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
+    client.force_login(support)
+    page = client.get(
+        reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    timeline = page.context["timeline"]
+    assert timeline[-1][1] == [3, 0, 1, 0]  # notified 3, viewed 0, confirmed 1, verified 0
