@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from accounts.models import Customer, ImportBatch, Mailbox, Membership, ServerName, SettingsSheet
+from accounts.models import (
+    Customer,
+    ImportBatch,
+    Mailbox,
+    MailDomain,
+    Membership,
+    ServerName,
+    SettingsSheet,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -58,3 +66,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     exclude = ["content"]
     readonly_fields = ["kind", "filename", "status", "preview", "result", "uploaded_by"]
+
+
+@admin.register(MailDomain)
+class MailDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "customer", "server", "protocol", "login"]
+    search_fields = ["domain", "customer__slug", "customer__name"]
+    autocomplete_fields = ["customer", "server"]

@@ -277,6 +277,60 @@ class SettingsSheet(models.Model):
         return SheetValues(**{name: getattr(self, name) for name in SHEET_FIELDS})
 
 
+class MailDomain(models.Model):
+    """A customer's mail domain, served to mail programs that set themselves up
+    (autoconfig, Autodiscover, Apple profiles)."""
+
+    tenant_path = "customer"
+
+    class Login(models.TextChoices):
+        EMAIL = "email", _("the full e-mail address")
+        LOCAL = "local", _("the part before @")
+        FIXED = "fixed", _("a fixed form")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    server = models.ForeignKey(
+        ServerName,
+        verbose_name=_("server"),
+        on_delete=models.PROTECT,
+        related_name="domains",
+        limit_choices_to={"status": "current"},
+    )
+    protocol = models.CharField(
+        _("protocol offered first"), max_length=4, choices=Protocol.choices, default=Protocol.IMAP
+    )
+    login = models.CharField(
+        _("login name"), max_length=5, choices=Login.choices, default=Login.EMAIL
+    )
+    login_format = models.CharField(
+        _("fixed login form"),
+        max_length=100,
+        blank=True,
+        help_text=_("With a fixed form: e.g. {local}.{domain} or {local}+{domain}."),
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("mail domain")
+        verbose_name_plural = _("mail domains")
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def login_name(self, email: str) -> str:
+        """The login name for an address of this domain: from the pattern only, so the
+        answer never tells whether the mailbox exists."""
+        local = email.rpartition("@")[0]
+        if self.login == self.Login.LOCAL:
+            return local
+        if self.login == self.Login.FIXED and self.login_format:
+            return self.login_format.replace("{local}", local).replace("{domain}", self.domain)
+        return email
+
+
 class Confirmation(models.Model):
     """A person said "I have changed my settings" for a mailbox, following a guide."""
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import (
+    autoconfig_views,
     campaign_views,
     customer,
     guide_views,
@@ -28,6 +29,19 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/m/<uuid:code>/sheet/", guide_views.customer_sheet, name="customer_sheet"),
     path("l/<str:token>/", campaign_views.campaign_link, name="campaign_link"),
+    path("mail/config-v1.1.xml", autoconfig_views.thunderbird, name="autoconfig"),
+    path(
+        ".well-known/autoconfig/mail/config-v1.1.xml",
+        autoconfig_views.thunderbird,
+        name="autoconfig_well_known",
+    ),
+    path("autodiscover/autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover"),
+    path("Autodiscover/Autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover_cap"),
+    path(
+        "c/<slug:slug>/m/<uuid:code>/profile.mobileconfig",
+        autoconfig_views.customer_profile,
+        name="customer_profile",
+    ),
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/campaigns/", campaign_views.campaign_list, name="campaign_list"),
     path("staff/campaigns/new/", campaign_views.campaign_edit, name="campaign_new"),

@@ -21,12 +21,16 @@ OTHER_CUSTOMER_KWARGS = {
     },
     "customer_confirm": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
     "customer_sheet": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
+    "customer_profile": lambda beta, mailbox: {"slug": beta.slug, "code": mailbox.code},
 }
 # Routes that take no id: they can only show the person's own customers.
 NO_IDS = {"home"}
 # Signed links name one mailbox each: tests/portal/test_campaigns.py checks that a
 # link shows only its mailbox and that tampered or expired links open nothing.
 SIGNED_LINKS = {"campaign_link"}
+# Asked by mail programs before anyone logs in; they answer per domain, never per
+# mailbox (tests/portal/test_autoconfig.py).
+PUBLIC_BY_DESIGN = {"autoconfig", "autoconfig_well_known", "autodiscover", "autodiscover_cap"}
 
 
 def named_routes(resolver=None, prefix=""):
@@ -43,7 +47,10 @@ def customer_route_names():
 
 
 def test_every_customer_url_is_covered_by_the_isolation_test():
-    assert customer_route_names() == set(OTHER_CUSTOMER_KWARGS) | NO_IDS | SIGNED_LINKS
+    assert (
+        customer_route_names()
+        == set(OTHER_CUSTOMER_KWARGS) | NO_IDS | SIGNED_LINKS | PUBLIC_BY_DESIGN
+    )
 
 
 @pytest.mark.parametrize("name", sorted(OTHER_CUSTOMER_KWARGS))

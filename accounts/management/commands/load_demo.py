@@ -11,7 +11,15 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Customer, Mailbox, Membership, SettingsSheet, sheet_record
+from accounts.models import (
+    Customer,
+    Mailbox,
+    MailDomain,
+    Membership,
+    ServerName,
+    SettingsSheet,
+    sheet_record,
+)
 from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP, staff_groups_ensure
 from accounts.server_imports import servers_import
 from accounts.sheet_imports import sheets_import
@@ -63,6 +71,7 @@ class Command(BaseCommand):
                 Customer.objects.filter(slug=slug, contact_emails="").update(contact_emails=address)
             self.logins_ensure()
             self.history_ensure()
+            self.domains_ensure()
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login, _email, group, slugs in LOGINS:
             role = f"staff ({group})" if group else "customer: " + ", ".join(slugs)
@@ -83,6 +92,26 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     user=user, customer=Customer.objects.get(slug=slug)
                 )
+
+    def domains_ensure(self) -> None:
+        """Each demo customer's mail domain, served to self-configuring mail programs."""
+        server = ServerName.objects.get(hostname="mail.hosting.example")
+        for slug, domain, protocol in (
+            ("aaabb", "aaabb.co.jp", "pop3"),
+            ("yamada-shoten", "yamada-shoten.example", "pop3"),
+            ("sato-clinic", "sato-clinic.example", "imap"),
+        ):
+            MailDomain.objects.get_or_create(
+                domain=domain,
+                defaults={
+                    "customer": Customer.objects.get(slug=slug),
+                    "server": server,
+                    "protocol": protocol,
+                    "login": MailDomain.Login.LOCAL
+                    if slug == "yamada-shoten"
+                    else MailDomain.Login.EMAIL,
+                },
+            )
 
     def history_ensure(self) -> None:
         """A mailbox with a history: imported with the old name over plain IMAP, then fixed."""
