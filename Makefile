@@ -34,11 +34,12 @@ mailservers:
 	@if [ "$$(id -u)" = 0 ]; then bash tests/checks/install-mailservers.sh; \
 	else echo "not root: the tests with real mail servers will skip unless dovecot and postfix are installed"; fi
 
-# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser)
+# and dnsmasq (the binary only, no service) for the DNS check tests.
 browser:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
-		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
-		 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)); fi
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/dnsmasq ]; } && [ "$$(id -u)" = 0 ]; then \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk dnsmasq-base >/dev/null 2>&1 || \
+		 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk dnsmasq-base)); fi
 
 test: install mailservers browser
 	$(VENV)/bin/ruff check .

@@ -167,6 +167,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.campaigns_tick",
         "schedule": 60,
     },
+    "check-mail-domains-dns": {
+        "task": "portal.tasks.domains_dns_check",
+        "schedule": 24 * 60 * 60,
+    },
     "purge-old-probe-results": {
         "task": "checks.tasks.results_purge",
         "schedule": 24 * 60 * 60,
@@ -232,6 +236,9 @@ PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 # Apple profiles are signed with this certificate (PEM, chain after it) and key when set.
 MOBILECONFIG_SIGNING_CERT = env.str("MOBILECONFIG_SIGNING_CERT", default="")
 MOBILECONFIG_SIGNING_KEY = env.str("MOBILECONFIG_SIGNING_KEY", default="")
+
+# DNS checks of customers' mail domains: "ip:port" of the resolver to ask, or the system's.
+DNS_NAMESERVER = env.str("DNS_NAMESERVER", default="")
 
 LOGGING = {
     "version": 1,

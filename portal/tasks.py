@@ -43,3 +43,19 @@ def campaigns_tick() -> None:
     )
     for campaign_id in due:
         notices_send.delay(campaign_id)
+
+
+@shared_task(name="portal.tasks.domains_dns_check")
+def domains_dns_check(domain_ids: list[int] | None = None) -> int:
+    """Check the DNS of every mail domain (or of some) and keep the outcome."""
+    from accounts.models import MailDomain
+    from portal.dnscheck import domain_dns_record
+
+    domains = MailDomain.objects.select_related("server")
+    if domain_ids is not None:
+        domains = domains.filter(pk__in=domain_ids)
+    count = 0
+    for domain in domains:
+        domain_dns_record(domain)
+        count += 1
+    return count

@@ -8,6 +8,7 @@ from portal import (
     guide_views,
     staff,
     staff_checks,
+    staff_domains,
     staff_findings,
     staff_imports,
 )
@@ -77,6 +78,8 @@ urlpatterns = [
     path("staff/imports/<uuid:code>/apply/", staff_imports.import_apply, name="import_apply"),
     path("staff/findings/", staff_findings.findings_dashboard, name="findings_dashboard"),
     path("staff/findings/export.csv", staff_findings.findings_export, name="findings_export"),
+    path("staff/domains/", staff_domains.domain_list, name="domain_list"),
+    path("staff/domains/check/", staff_domains.domains_check_now, name="domains_check_now"),
     path("staff/endpoints/", staff_checks.endpoint_list, name="endpoint_list"),
     path("staff/endpoints/sweep/", staff_checks.sweep_now, name="sweep_now"),
     path("staff/endpoints/<uuid:code>/", staff_checks.endpoint_detail, name="endpoint_detail"),

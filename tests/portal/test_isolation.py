@@ -96,6 +96,7 @@ def staff_urls(mailbox, endpoint):
         reverse("staff_guide", kwargs={"code": mailbox.code, "client": "shuriken"}),
         reverse("staff_sheet", kwargs={"code": mailbox.code}),
         reverse("campaign_list"),
+        reverse("domain_list"),
         reverse("campaign_new"),
         reverse("findings_export"),
         reverse("endpoint_detail", kwargs={"code": endpoint.code}),
@@ -105,6 +106,7 @@ def staff_urls(mailbox, endpoint):
 def staff_post_urls(endpoint, mailbox):
     return [
         reverse("sweep_now"),
+        reverse("domains_check_now"),
         reverse("staff_guide_send", kwargs={"code": mailbox.code, "client": "thunderbird"}),
         reverse("endpoint_check_now", kwargs={"code": endpoint.code}),
     ]
