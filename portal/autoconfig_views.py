@@ -5,6 +5,9 @@ before anyone logs in): they answer per domain, never per mailbox, and an
 unknown domain or a malformed address gets the same bare 404.
 """
 
+import time
+
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
@@ -44,8 +47,40 @@ def _domain_for(address: str) -> tuple[MailDomain, str]:
 @require_GET
 @cache_control(max_age=3600)
 def thunderbird(request):
-    domain, email = _domain_for(request.GET.get("emailaddress", ""))
-    return HttpResponse(thunderbird_xml(domain, domain_settings(domain, email)), content_type=XML)
+    answer = thunderbird_answer(request.GET.get("emailaddress", ""))
+    if answer is None:
+        raise Http404
+    return HttpResponse(answer, content_type=XML)
+
+
+_answers: dict[str, tuple[float, bytes | None]] = {}
+
+
+def thunderbird_answer(address: str) -> bytes | None:
+    """The clientConfig for an address, or None (unknown domain, malformed address).
+
+    Kept AUTOCONFIG_CACHE_SECONDS per domain — per address only for a fixed login
+    form, the one case where the answer names the address — because mail programs
+    ask often and the answer changes rarely. Serves both the Django view and the
+    WSGI fast path (portal/wsgi.py).
+    """
+    try:
+        email = normalize_email(address)
+    except SheetValueError:
+        return None
+    domain_name = email.rpartition("@")[2]
+    now = time.monotonic()
+    for key in (domain_name, email):
+        cached = _answers.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+    domain = MailDomain.objects.select_related("server").filter(domain=domain_name).first()
+    answer = thunderbird_xml(domain, domain_settings(domain, email)) if domain else None
+    fixed = domain is not None and domain.login == MailDomain.Login.FIXED
+    if len(_answers) > 10_000:
+        _answers.clear()
+    _answers[email if fixed else domain_name] = (now + settings.AUTOCONFIG_CACHE_SECONDS, answer)
+    return answer
 
 
 @csrf_exempt

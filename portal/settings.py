@@ -233,6 +233,8 @@ CAMPAIGN_LINK_DAYS_AFTER_CUTOVER = env.int("CAMPAIGN_LINK_DAYS_AFTER_CUTOVER", d
 CAMPAIGN_MAIL_DOMAIN = env.str("CAMPAIGN_MAIL_DOMAIN", default="mail-portal.invalid")
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
+# Autoconfig answers are kept this long per domain (mail programs ask often).
+AUTOCONFIG_CACHE_SECONDS = env.int("AUTOCONFIG_CACHE_SECONDS", default=60)
 # Apple profiles are signed with this certificate (PEM, chain after it) and key when set.
 MOBILECONFIG_SIGNING_CERT = env.str("MOBILECONFIG_SIGNING_CERT", default="")
 MOBILECONFIG_SIGNING_KEY = env.str("MOBILECONFIG_SIGNING_KEY", default="")

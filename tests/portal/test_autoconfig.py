@@ -25,6 +25,11 @@ REQUEST = """<?xml version="1.0" encoding="utf-8"?>
   </Request></Autodiscover>"""
 
 
+@pytest.fixture(autouse=True)
+def no_answer_cache(settings):
+    settings.AUTOCONFIG_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def domain(db):
     server = ServerName.objects.create(hostname=HOST, status="current")
@@ -226,3 +231,46 @@ def test_profile_is_signed_when_a_certificate_is_configured(
     ).content
     assert data[:1] == b"\x30"  # DER: a PKCS #7 envelope, not a bare plist
     assert b"com.apple.mail.managed" in data  # the profile is inside
+
+
+def wsgi_get(path, query):
+    from portal.wsgi import application
+
+    captured = {}
+
+    def start_response(status, headers):
+        captured["status"], captured["headers"] = status, dict(headers)
+
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": None, "HTTP_HOST": "localhost",
+    }  # fmt: skip
+    body = b"".join(application(environ, start_response))
+    return captured["status"], captured["headers"], body
+
+
+def test_the_wsgi_fast_path_answers_as_the_view_does(client, domain):
+    view = client.get("/mail/config-v1.1.xml", {"emailaddress": "test01@aaabb.co.jp"}).content
+    status, headers, body = wsgi_get("/mail/config-v1.1.xml", "emailaddress=test01%40aaabb.co.jp")
+    assert (status, body) == ("200 OK", view)
+    assert headers["Content-Type"] == "application/xml; charset=utf-8"
+    status, _headers, body = wsgi_get(
+        "/.well-known/autoconfig/mail/config-v1.1.xml", "emailaddress=x%40nowhere.example"
+    )
+    assert status.startswith("404") and b"aaabb" not in body
+
+
+def test_answers_are_cached_per_domain_for_a_while(client, domain, settings):
+    settings.AUTOCONFIG_CACHE_SECONDS = 60
+    first = client.get("/mail/config-v1.1.xml", {"emailaddress": "a@aaabb.co.jp"}).content
+    domain.server = ServerName.objects.create(hostname="mail2.hosting.example", status="current")
+    domain.save()
+    assert client.get("/mail/config-v1.1.xml", {"emailaddress": "b@aaabb.co.jp"}).content == first
+    settings.AUTOCONFIG_CACHE_SECONDS = 0
+    from portal.autoconfig_views import _answers
+
+    _answers.clear()
+    assert (
+        b"mail2.hosting.example"
+        in client.get("/mail/config-v1.1.xml", {"emailaddress": "b@aaabb.co.jp"}).content
+    )
