@@ -46,7 +46,7 @@ test: install mailservers browser
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=test-only-not-secret $(PY) manage.py check
 	SECRET_KEY=test-only-not-secret $(PY) manage.py makemigrations --check --dry-run
-	SECRET_KEY=test-only-not-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
+	SECRET_KEY=test-only-not-secret CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check --fix .

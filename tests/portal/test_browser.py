@@ -1,6 +1,7 @@
 """A real headless Chromium (Debian's, driven by Playwright) logs in as a customer,
 opens a guide, confirms, and leaves a screenshot in var/test-artifacts/."""
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -16,28 +17,30 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts"
 
 
-@pytest.fixture
-def browser():
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium through Playwright. The database is only touched outside this
+    block: inside it Playwright runs an event loop, where Django would use other
+    connections."""
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail("Debian's chromium is missing (make test installs it as root)")
         pytest.skip("Debian's chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a loop
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
+        browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )  # fmt: skip
-        yield chromium
-        chromium.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_customer_follows_a_guide_and_confirms_in_a_real_browser(
-    live_server, browser, django_user_model
-):
+def test_a_customer_follows_a_guide_and_confirms_in_a_real_browser(live_server, django_user_model):
     new = ServerName.objects.create(hostname="mail.hosting.example", status="current")
     ServerName.objects.create(hostname="mail.aaabb.co.jp", status="legacy", replaced_by=new)
     customer = Customer.objects.create(slug="aaabb", name="株式会社エーエービービー")
@@ -48,20 +51,21 @@ def test_a_customer_follows_a_guide_and_confirms_in_a_real_browser(
     )
     make_person(django_user_model, "tanaka", customer)
 
-    page = browser.new_page(locale="ja-JP", viewport={"width": 1100, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "tanaka")
-    page.fill("#id_password", "pw-123456!")
-    page.click("main button[type=submit]")
-    page.click("text=test01@aaabb.co.jp")
-    page.click(f"a[href='/c/aaabb/m/{mailbox.code}/guide/']")
-    page.click("button[value=thunderbird]")
-    assert "mail.hosting.example" in page.content()
-    assert "995" in page.inner_text("main")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "guide-thunderbird.png"), full_page=True)
-    page.click("form[action$='/confirm/'] button")
-    page.wait_for_selector(".messages li.success")
+    with chromium() as browser:
+        page = browser.new_page(locale="ja-JP", viewport={"width": 1100, "height": 900})
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "tanaka")
+        page.fill("#id_password", "pw-123456!")
+        page.click("main button[type=submit]")
+        page.click("text=test01@aaabb.co.jp")
+        page.click(f"a[href='/c/aaabb/m/{mailbox.code}/guide/']")
+        page.click("button[value=thunderbird]")
+        assert "mail.hosting.example" in page.content()
+        assert "995" in page.inner_text("main")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "guide-thunderbird.png"), full_page=True)
+        page.click("form[action$='/confirm/'] button")
+        page.wait_for_selector(".messages li.success")
 
     confirmation = Confirmation.objects.get()
     assert confirmation.mailbox == Mailbox.objects.get(email="test01@aaabb.co.jp")
