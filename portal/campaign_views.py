@@ -28,6 +28,13 @@ from portal.models import Campaign, CampaignMailbox, Notice
 
 
 class CampaignForm(forms.ModelForm):
+    # Customer IDs as text: a select of every customer would be thousands of options.
+    customer_ids = forms.CharField(
+        label=gettext_lazy("customers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Customer IDs, one per line."),
+    )
     target_codes = forms.MultipleChoiceField(
         label=gettext_lazy("finding codes"),
         choices=[(c, c) for c in CODES],
@@ -43,11 +50,35 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = [
-            "name", "description", "target_customers", "target_hosts", "target_codes",
+            "name", "description", "target_hosts", "target_codes",
             "target_addresses", "cutover", "reminder_days", "subject_ja", "body_ja",
             "subject_en", "body_en",
         ]  # fmt: skip
         widgets = {"cutover": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            slugs = self.instance.target_customers.values_list("slug", flat=True)
+            self.initial["customer_ids"] = "\n".join(slugs)
+
+    def clean_customer_ids(self):
+        slugs = {
+            line.strip().lower()
+            for line in self.cleaned_data["customer_ids"].splitlines()
+            if line.strip()
+        }
+        customers = list(Customer.objects.filter(slug__in=slugs))
+        unknown = sorted(slugs - {c.slug for c in customers})
+        if unknown:
+            raise forms.ValidationError(
+                _("No customer with the ID %(ids)s.") % {"ids": ", ".join(unknown)}
+            )
+        return customers
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        self.instance.target_customers.set(self.cleaned_data["customer_ids"])
 
     def clean_reminder_days(self):
         raw = self.cleaned_data["reminder_days"]

@@ -304,3 +304,19 @@ def test_status_over_time_counts_each_step(
     )
     timeline = page.context["timeline"]
     assert timeline[-1][1] == [3, 0, 1, 0]  # notified 3, viewed 0, confirmed 1, verified 0
+
+
+def test_customers_are_targeted_by_id(world, client, support):
+    client.force_login(support)
+    data = {
+        "name": "x", "cutover": "2030-01-01", "reminder_days": "7", "subject_ja": "s",
+        "body_ja": "b", "subject_en": "s", "body_en": "b", "customer_ids": "yamada\nnobody",
+    }  # fmt: skip
+    page = client.post(reverse("campaign_new"), data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No customer with the ID nobody." in page
+    data["customer_ids"] = "YAMADA\nsmith\n"
+    assert client.post(reverse("campaign_new"), data).status_code == 302
+    c = Campaign.objects.get()
+    assert set(c.target_customers.values_list("slug", flat=True)) == {"yamada", "smith"}
+    edit = client.get(reverse("campaign_edit", kwargs={"code": c.code})).content.decode()
+    assert "smith\nyamada" in edit or "yamada\nsmith" in edit
