@@ -14,6 +14,7 @@ from accounts.sheets import SheetValues
 from portal import campaigns
 from portal.models import Campaign, CampaignMailbox, Notice
 from portal.tasks import campaigns_tick, notices_send
+from tests.checks.misbehaving import unused_port
 from tests.conftest import make_mailbox
 
 NEW, OLD = "mail.new.example", "mail.old.example"
@@ -320,3 +321,14 @@ def test_customers_are_targeted_by_id(world, client, support):
     assert set(c.target_customers.values_list("slug", flat=True)) == {"yamada", "smith"}
     edit = client.get(reverse("campaign_edit", kwargs={"code": c.code})).content.decode()
     assert "smith\nyamada" in edit or "yamada\nsmith" in edit
+
+
+def test_an_unreachable_smtp_server_is_recorded_per_customer(
+    world, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", unused_port()
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    run(campaign(), django_capture_on_commit_callbacks)
+    assert {n.attempts for n in Notice.objects.all()} == {1}
+    assert all("ConnectionRefusedError" in n.last_error for n in Notice.objects.all())
