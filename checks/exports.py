@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from checks.findings import CODES, open_findings
 from checks.fixes import explanation
@@ -33,17 +34,24 @@ def findings_filter(params: dict[str, str]) -> QuerySet[Finding]:
     code = params.get("code", "")
     if code:
         if code not in CODES:
-            raise FilterError(f"unknown code {code!r}; the codes are {', '.join(CODES)}")
+            raise FilterError(
+                _("Unknown finding code “%(value)s”; the codes are %(codes)s.")
+                % {"value": code, "codes": ", ".join(CODES)}
+            )
         findings = findings.filter(code=code)
     severity = params.get("severity", "")
     if severity:
         if severity not in Finding.Severity.values:
-            raise FilterError(f"unknown severity {severity!r}; use high or medium")
+            raise FilterError(
+                _("Unknown severity “%(value)s”; use high or medium.") % {"value": severity}
+            )
         findings = findings.filter(severity=severity)
     side = params.get("side", "")
     if side:
         if side not in Finding.Side.values:
-            raise FilterError(f"unknown side {side!r}; use incoming or outgoing")
+            raise FilterError(
+                _("Unknown side “%(value)s”; use incoming or outgoing.") % {"value": side}
+            )
         findings = findings.filter(side=side)
     if params.get("customer"):
         findings = findings.filter(mailbox__customer__slug=params["customer"].strip().lower())

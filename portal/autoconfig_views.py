@@ -8,7 +8,7 @@ unknown domain or a malformed address gets the same bare 404.
 import time
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -89,7 +89,7 @@ def autodiscover(request):
     try:
         address = autodiscover_email(request.body)
     except BadRequest as error:
-        return HttpResponseBadRequest(str(error))
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     domain, email = _domain_for(address)
     return HttpResponse(autodiscover_xml(domain_settings(domain, email)), content_type=XML)
 

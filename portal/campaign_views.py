@@ -167,7 +167,7 @@ def campaign_detail(request, code):
             counts=counts,
             total=sum(counts.values()),
             percent=round(100 * done / total),
-            bars=[(s, labels[s], n, round(100 * n / total)) for s, n in counts.items()],
+            bars=_bars(counts, labels, total),
             notices=dict(
                 Notice.objects.filter(campaign=campaign)
                 .values_list("status")
@@ -187,6 +187,17 @@ def campaign_detail(request, code):
             timeline=_timeline(campaign),
         )
     return render(request, "campaigns/detail.html", context)
+
+
+def _bars(counts: dict[str, int], labels: dict[str, str], total: int) -> list[tuple]:
+    """(status, label, count, width %, left edge %) for the progress bar, drawn as SVG
+    because the Content-Security-Policy allows no inline styles."""
+    bars, x = [], 0.0
+    for status, n in counts.items():
+        width = 100 * n / total
+        bars.append((status, labels[status], n, f"{width:.2f}", f"{x:.2f}"))
+        x += width
+    return bars
 
 
 def _per_customer(campaign):

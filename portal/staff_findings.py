@@ -1,6 +1,6 @@
 """The findings dashboard: counts, the filtered list, and its download."""
 
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from checks.exports import (
 )
 from checks.findings import CODES, SEVERITY
 from checks.fixes import code_labels, explanation
-from checks.models import FindingSummary
+from checks.models import Finding, FindingSummary
 from portal.access import staff_required
 
 PER_PAGE = 50
@@ -34,10 +34,12 @@ def _page_number(request) -> int:
 def findings_dashboard(request):
     params = {name: request.GET.get(name, "").strip()[:200] for name in FILTERS}
     sort = request.GET.get("sort", "email")
+    error = ""
     try:
         findings = findings_filter(params)
-    except FilterError as error:
-        return HttpResponseBadRequest(str(error))
+    except FilterError as problem:
+        # The page again with the message (escaped by the template), never the raw value as HTML.
+        error, findings = str(problem), Finding.objects.none()
     page = _page_number(request)
     start = (page - 1) * PER_PAGE
     rows = list(
@@ -53,6 +55,7 @@ def findings_dashboard(request):
         "staff/findings.html",
         {
             "params": params,
+            "error": error,
             "filtered": any(params.values()),
             "sort": sort,
             "sorts": list(SORTS),
@@ -71,6 +74,7 @@ def findings_dashboard(request):
             "by_host": sorted(counts.get("host", {}).items(), key=lambda kv: -kv[1])[:TOP],
             "query": _without_page(request),
         },
+        status=400 if error else 200,
     )
 
 
@@ -92,7 +96,7 @@ def findings_export(request):
     try:
         findings = findings_filter(params)
     except FilterError as error:
-        return HttpResponseBadRequest(str(error))
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
         csv_lines(export_rows(findings), bom=True), content_type="text/csv; charset=utf-8"
     )

@@ -69,9 +69,31 @@ def test_filters_combine_and_bad_ones_are_refused(staff_client, data):
     html = page(staff_client, customer="beta", side="outgoing")
     assert html.count("plain@beta.example") >= 2  # outgoing: plaintext-port and legacy-hostname
     assert "old@alpha.example" not in html
-    response = staff_client.get(reverse("findings_dashboard"), {"code": "nope"})
+    response = staff_client.get(
+        reverse("findings_dashboard"), {"code": "nope"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
-    assert "unknown code 'nope'" in response.content.decode()
+    assert "Unknown finding code “nope”" in response.content.decode()
+
+
+SCRIPT = "<script>alert(document.cookie)</script>"
+
+
+@pytest.mark.parametrize("name", ["code", "severity", "side"])
+def test_a_bad_filter_is_never_echoed_as_markup(staff_client, data, name):
+    response = staff_client.get(reverse("findings_dashboard"), {name: SCRIPT})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert SCRIPT not in body
+    assert "&lt;script&gt;alert(document.cookie)&lt;/script&gt;" in body
+
+
+@pytest.mark.parametrize("name", ["code", "severity", "side"])
+def test_a_bad_filter_on_the_download_is_plain_text(staff_client, data, name):
+    response = staff_client.get(reverse("findings_export"), {name: SCRIPT})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_download_matches_the_dashboard(staff_client, data):
