@@ -26,6 +26,24 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+# HTTPS only, unless DEBUG: plain http is redirected and browsers are told to remember it.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# The preload list takes whole registrable domains: the company's decision for its own
+# domain, not the portal's (which usually lives on a sub-domain), so off unless asked for.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Mail programs may ask for their settings over plain http (Thunderbird's fallback, Outlook's
+# redirect probe): those answers are public and must not be redirected away.
+SECURE_REDIRECT_EXEMPT = [
+    r"^mail/config-v1\.1\.xml$",
+    r"^\.well-known/autoconfig/",
+    r"^[Aa]utodiscover/[Aa]utodiscover\.xml$",
+]
+# Behind a reverse proxy that terminates TLS (Caddy), it says so in X-Forwarded-Proto.
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
