@@ -83,10 +83,15 @@ def export_rows(findings: QuerySet[Finding]) -> Iterator[dict[str, str]]:
         }
 
 
-def csv_lines(rows: Iterator[dict[str, str]], *, bom: bool = False) -> Iterator[str]:
+def csv_lines(
+    rows: Iterator[dict[str, str]],
+    *,
+    bom: bool = False,
+    columns: tuple[str, ...] = EXPORT_COLUMNS,
+) -> Iterator[str]:
     """CSV text a line at a time; with `bom`, Excel in Japan reads the UTF-8 right."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     yield ("\ufeff" if bom else "") + buffer.getvalue()
     for row in rows:

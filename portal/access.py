@@ -25,6 +25,19 @@ def staff_required(view: Any) -> Any:
     return wrapper
 
 
+def staff_admin_required(view: Any) -> Any:
+    """Staff admins only; anyone else signed in gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_staff_admin(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def navigation(request) -> dict[str, Any]:
     """Template context: the customers the user may switch between, and the staff links."""
     user = getattr(request, "user", None)

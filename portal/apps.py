@@ -9,6 +9,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from checks.findings import findings_recomputed
         from portal import campaigns
+        from portal.audit import record  # noqa: F401  (connects the login signals)
 
         def verify(sender, mailbox_ids, **kwargs):
             campaigns.mailboxes_verify(mailbox_ids)

@@ -17,6 +17,8 @@ from accounts.models import Confirmation, Mailbox
 from accounts.scoping import get_visible_or_404
 from checks.fixes import recommended_sheet
 from portal.access import staff_required
+from portal.audit.models import AuditEntry
+from portal.audit.record import audit_record
 from portal.campaigns import mailbox_confirmed
 from portal.guides.builder import guide_build
 from portal.guides.catalog import CATALOG
@@ -92,6 +94,13 @@ def customer_confirm(request, slug, code):
         mailbox=mailbox, confirmed_by=request.user, mail_client=mailbox.mail_client
     )
     mailbox_confirmed(mailbox.pk)
+    audit_record(
+        action=AuditEntry.Action.CUSTOMER_CONFIRM,
+        request=request,
+        customer=mailbox.customer,
+        target=mailbox.email,
+        detail={"client": mailbox.mail_client},
+    )
     messages.success(request, _("Thank you. We have noted that you changed your settings."))
     if mailbox.mail_client in CATALOG:
         return redirect("customer_guide", slug=slug, code=code, client=mailbox.mail_client)

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.audit.models import AuditEntry  # noqa: F401  (the audit room's model, same app)
+
 DEFAULT_SUBJECT_JA = "【重要】メール設定変更のお願い（{deadline}まで）"
 DEFAULT_BODY_JA = """{customer_name} 様
 

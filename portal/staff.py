@@ -15,6 +15,8 @@ from accounts.models import (
 from checks.findings import open_findings
 from checks.fixes import code_labels, explanation, sheet_comparison
 from portal.access import staff_required
+from portal.audit.models import AuditEntry
+from portal.audit.record import audit_record
 from portal.forms import SheetForm
 
 SEARCH_LIMIT = 50
@@ -98,6 +100,13 @@ def staff_sheet_edit(request, code):
         if sheet is None:
             messages.info(request, _("The sheet is unchanged: no new version was recorded."))
         else:
+            audit_record(
+                action=AuditEntry.Action.SHEET_EDIT,
+                request=request,
+                customer=mailbox.customer,
+                target=mailbox.email,
+                detail={"version": sheet.version},
+            )
             messages.success(
                 request, _("Saved as version %(version)d.") % {"version": sheet.version}
             )

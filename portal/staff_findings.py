@@ -18,6 +18,8 @@ from checks.findings import CODES, SEVERITY
 from checks.fixes import code_labels, explanation
 from checks.models import Finding, FindingSummary
 from portal.access import staff_required
+from portal.audit.models import AuditEntry
+from portal.audit.record import audit_record
 
 PER_PAGE = 50
 TOP = 15
@@ -97,6 +99,12 @@ def findings_export(request):
         findings = findings_filter(params)
     except FilterError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    audit_record(
+        action=AuditEntry.Action.EXPORT,
+        request=request,
+        target="findings",
+        detail={k: v for k, v in params.items() if v},
+    )
     response = StreamingHttpResponse(
         csv_lines(export_rows(findings), bom=True), content_type="text/csv; charset=utf-8"
     )

@@ -59,3 +59,11 @@ def domains_dns_check(domain_ids: list[int] | None = None) -> int:
         domain_dns_record(domain)
         count += 1
     return count
+
+
+@shared_task(name="portal.tasks.audit_purge")
+def audit_purge() -> int:
+    """Daily: drop audit entries older than AUDIT_KEEP_DAYS."""
+    from portal.audit.record import audit_purge as purge
+
+    return purge()

@@ -12,6 +12,7 @@ from portal import (
     staff_findings,
     staff_imports,
 )
+from portal.audit import views as audit_views
 
 urlpatterns = [
     path("", customer.home, name="home"),
@@ -73,6 +74,8 @@ urlpatterns = [
     path("staff/mailboxes/<uuid:code>/edit/", staff.staff_sheet_edit, name="staff_sheet_edit"),
     path("staff/customers/<slug:slug>/", staff.staff_customer, name="staff_customer"),
     path("staff/servers/", staff.staff_servers, name="staff_servers"),
+    path("staff/audit/", audit_views.audit_list, name="audit_list"),
+    path("staff/audit/export.csv", audit_views.audit_export, name="audit_export"),
     path("staff/imports/", staff_imports.import_list, name="import_list"),
     path("staff/imports/<uuid:code>/", staff_imports.import_detail, name="import_detail"),
     path("staff/imports/<uuid:code>/apply/", staff_imports.import_apply, name="import_apply"),
