@@ -1,0 +1,193 @@
+"""Login lines of Dovecot and Postfix, in every envelope they come in, read into events."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from checks.evidence.parse import AUTH_FAILED, LOGIN, PLAINTEXT_REFUSED, LogReader
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=TOKYO)
+
+
+def read(*lines: str):
+    reader = LogReader(tz=TOKYO, now=NOW)
+    return list(reader.read(lines)), reader.counts
+
+
+DEFAULT_FORMAT = (
+    "Nov 30 10:42:01 mail dovecot: pop3-login: Login: user=<test01>, method=PLAIN, "
+    "rip=203.0.113.9, lip=192.0.2.10, mpid=4242, session=<AbCdEf>"
+)
+RICH_FORMAT = (
+    "Nov 30 10:42:01 mail dovecot: imap-login: Login: user=<test01@aaabb.co.jp>, method=PLAIN, "
+    "rip=203.0.113.9, lip=192.0.2.10, lport=993, mpid=4242, TLS, "
+    "TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits), session=<XyZ>"
+)
+
+
+def test_a_default_format_dovecot_login_without_tls():
+    (event,), counts = read(DEFAULT_FORMAT)
+    assert (event.outcome, event.protocol, event.user) == (LOGIN, "pop3", "test01")
+    assert (event.remote, event.local, event.local_port) == ("203.0.113.9", "192.0.2.10", None)
+    assert (event.tls, event.tls_version) == (False, None)
+    assert event.at == datetime(2026, 11, 30, 10, 42, 1, tzinfo=TOKYO)
+    assert counts[LOGIN] == 1
+
+
+def test_the_recommended_format_gives_the_port_and_the_tls_version():
+    (event,), _ = read(RICH_FORMAT)
+    assert (event.protocol, event.local_port, event.tls, event.tls_version) == (
+        "imap",
+        993,
+        True,
+        "TLSv1.2",
+    )
+
+
+def test_dovecots_own_log_file_and_the_2_3_19_wording():
+    (event,), _ = read(
+        "Nov 30 10:42:01 pop3-login: Info: Login: user=<u>, method=PLAIN, rip=127.0.0.1, "
+        "lip=127.0.0.2, lport=42595, mpid=7, TLS, TLSv1 with cipher ECDHE-RSA-AES256-SHA "
+        "(256/256 bits), session=<s1>"
+    )
+    assert (event.tls, event.tls_version, event.local_port) == (True, "TLSv1", 42595)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Nov 30 10:42:01 imap-login: Info: Login failed: Plaintext authentication disabled: "
+        "user=<>, rip=203.0.113.9, lip=192.0.2.10, session=<p1>",
+        "Nov 30 10:42:01 mail dovecot: imap-login: Disconnected (tried to use disallowed "
+        "plaintext auth): user=<>, rip=203.0.113.9, lip=192.0.2.10, session=<p2>",
+    ],
+)
+def test_a_refused_plaintext_login_in_old_and_new_wording(line):
+    (event,), _ = read(line)
+    assert (event.outcome, event.tls, event.remote) == (PLAINTEXT_REFUSED, False, "203.0.113.9")
+
+
+def test_an_authentication_failure_is_an_event_of_its_own():
+    (event,), _ = read(
+        "Nov 30 10:42:01 pop3-login: Info: Disconnected: Connection closed (auth failed, "
+        "1 attempts in 2 secs): user=<nobody>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.10, "
+        "TLS, session=<f1>"
+    )
+    assert (event.outcome, event.user, event.tls) == (AUTH_FAILED, "nobody", True)
+
+
+def test_a_connection_without_a_login_is_skipped():
+    events, counts = read(
+        "Nov 30 15:17:07 pop3-login: Info: Disconnected: Connection closed (no auth attempts "
+        "in 0 secs): user=<>, rip=127.0.0.1, lip=127.0.0.2, session=<CTv+W3hheIt/AAAB>"
+    )
+    assert events == [] and counts["skipped"] == 1
+
+
+POSTFIX = [
+    "Nov 30 10:42:01 mail postfix/submission/smtpd[1137]: connect from client.example[203.0.113.9]",
+    "Nov 30 10:42:01 mail postfix/submission/smtpd[1137]: Anonymous TLS connection established "
+    "from client.example[203.0.113.9]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+    "Nov 30 10:42:02 mail postfix/submission/smtpd[1137]: 4FzQ2x1abcz9sWN: "
+    "client=client.example[203.0.113.9], sasl_method=PLAIN, sasl_username=test01@aaabb.co.jp",
+    "Nov 30 10:42:02 mail postfix/submission/smtpd[1137]: disconnect from client.example[203.0.113.9]",
+    "Nov 30 10:43:00 mail postfix/smtpd[2001]: connect from other.example[198.51.100.7]",
+    "Nov 30 10:43:01 mail postfix/smtpd[2001]: 4FzQ2x1xyz: client=other.example[198.51.100.7], "
+    "sasl_method=LOGIN, sasl_username=shop",
+]
+
+
+def test_postfix_joins_the_tls_line_to_the_login_of_the_same_process():
+    (tls_login, plain_login), _ = read(*POSTFIX)
+    assert (tls_login.protocol, tls_login.user, tls_login.service) == (
+        "smtp",
+        "test01@aaabb.co.jp",
+        "submission",
+    )
+    assert (tls_login.local_port, tls_login.tls, tls_login.tls_version) == (587, True, "TLSv1.3")
+    assert (plain_login.local_port, plain_login.tls, plain_login.user) == (25, False, "shop")
+
+
+def test_a_postfix_tls_line_does_not_leak_into_the_next_connection_of_that_process():
+    lines = [
+        *POSTFIX[:2],
+        POSTFIX[3],
+        "Nov 30 10:44:00 mail postfix/submission/smtpd[1137]: connect from x[203.0.113.1]",
+        "Nov 30 10:44:01 mail postfix/submission/smtpd[1137]: 4Fz: client=x[203.0.113.1], "
+        "sasl_method=PLAIN, sasl_username=u",
+    ]
+    (event,), _ = read(*lines)
+    assert event.tls is False
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # RFC 5424
+        "<22>1 2026-11-30T10:42:01.123+09:00 mail dovecot 4242 - - pop3-login: Login: "
+        "user=<test01>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.10, session=<a>",
+        '<22>1 2026-11-30T01:42:01Z mail dovecot 4242 - [meta x="1"] pop3-login: Login: '
+        "user=<test01>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.10, session=<a>",
+        # journald short-iso
+        "2026-11-30T10:42:01+0900 mail dovecot[4242]: pop3-login: Login: user=<test01>, "
+        "method=PLAIN, rip=203.0.113.9, lip=192.0.2.10, session=<a>",
+        # RFC 3164 with a priority
+        "<22>Nov 30 10:42:01 mail dovecot[4242]: pop3-login: Login: user=<test01>, "
+        "method=PLAIN, rip=203.0.113.9, lip=192.0.2.10, session=<a>",
+    ],
+)
+def test_every_envelope_gives_the_same_event(line):
+    (event,), _ = read(line)
+    assert event.at.replace(microsecond=0) == datetime(2026, 11, 30, 10, 42, 1, tzinfo=TOKYO)
+    assert (event.user, event.remote, event.protocol) == ("test01", "203.0.113.9", "pop3")
+
+
+def test_december_lines_read_in_january_belong_to_last_year():
+    reader = LogReader(tz=TOKYO, now=datetime(2027, 1, 2, tzinfo=TOKYO))
+    (event,) = reader.read([DEFAULT_FORMAT.replace("Nov 30", "Dec 31")])
+    assert event.at.year == 2026
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Nov 30 10:42:01 mail sshd[1]: Accepted password for root", "skipped"),
+        ("\x00\x01\x02garbage", "garbage"),
+        ("Nov 30 10:42", "garbage"),
+        ("x" * 20_000, "too-long"),
+        (DEFAULT_FORMAT.replace("Nov 30", "Feb 30"), "garbage"),
+        (
+            "2099-01-01T00:00:00+0900 mail dovecot[1]: pop3-login: Login: user=<u>, rip=1.2.3.4, "
+            "session=<a>",
+            "bad-time",
+        ),
+        (
+            "1970-01-01T00:00:00+0000 mail dovecot[1]: pop3-login: Login: user=<u>, "
+            "rip=1.2.3.4, session=<a>",
+            "bad-time",
+        ),
+        ("", "garbage"),
+    ],
+)
+def test_lines_that_are_not_logins_are_skipped_and_counted(line, reason):
+    events, counts = read(line)
+    assert events == [] and counts[reason] == 1 and counts["lines"] == 1
+
+
+def test_non_utf8_bytes_are_read_not_fatal():
+    reader = LogReader(tz=TOKYO, now=NOW)
+    events = list(reader.read([DEFAULT_FORMAT.encode() + b"\xff\xfe", b"\xff" * 50]))
+    assert len(events) == 1 and reader.counts["garbage"] == 1
+
+
+def test_the_same_line_twice_gives_the_same_session_key():
+    (a, b), _ = read(DEFAULT_FORMAT, DEFAULT_FORMAT)
+    assert a.session == b.session
+
+
+def test_timestamps_are_compared_in_utc_too():
+    (event,), _ = read(RICH_FORMAT)
+    assert event.at.astimezone(UTC) == datetime(2026, 11, 30, 1, 42, 1, tzinfo=UTC)
+    assert NOW - event.at < timedelta(hours=2)
