@@ -5,6 +5,7 @@ servers: SQLite in `var/` and Celery's file-system broker in `var/broker/`.
 Production and CI set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -232,6 +233,14 @@ CAMPAIGN_LEASE_SECONDS = env.int("CAMPAIGN_LEASE_SECONDS", default=120)
 CAMPAIGN_LINK_DAYS_AFTER_CUTOVER = env.int("CAMPAIGN_LINK_DAYS_AFTER_CUTOVER", default=14)
 CAMPAIGN_MAIL_DOMAIN = env.str("CAMPAIGN_MAIL_DOMAIN", default="mail-portal.invalid")
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+# Signed guide links that staff mail to a customer open the guide without a login this long.
+GUIDE_LINK_DAYS = env.int("GUIDE_LINK_DAYS", default=30)
+# Every message to customers is signed with the company's name and optional further lines
+# (e.g. the support desk's telephone; "\n" starts a new line).
+PORTAL_SENDER_NAME = env.str(
+    "PORTAL_SENDER_NAME", default=parseaddr(DEFAULT_FROM_EMAIL)[0] or "Mail Settings Portal"
+)
+PORTAL_SIGNATURE = env.str("PORTAL_SIGNATURE", default="", multiline=True)
 
 # Autoconfig answers are kept this long per domain (mail programs ask often).
 AUTOCONFIG_CACHE_SECONDS = env.int("AUTOCONFIG_CACHE_SECONDS", default=60)
