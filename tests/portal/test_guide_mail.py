@@ -80,9 +80,7 @@ def test_an_english_customer_gets_the_mail_in_english(client, support, aaabb):
     assert "株式会社ホスティング サポートセンター" in message.body
 
 
-def test_the_link_opens_that_mailboxs_guide_for_that_program_without_login(
-    client, support, aaabb
-):
+def test_the_link_opens_that_mailboxs_guide_for_that_program_without_login(client, support, aaabb):
     link = mailed_link(send_guide(client, support))
     response = client.get(link, HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
