@@ -13,7 +13,7 @@ import contextlib
 import smtplib
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from string import Formatter
 
 from django.conf import settings
@@ -291,7 +291,7 @@ def customer_language(customer: Customer) -> str:
     return customer.language if customer.language in ("ja", "en") else "ja"
 
 
-def date_text(day, lang: str) -> str:
+def date_text(day: date, lang: str) -> str:
     return day.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d")
 
 
