@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Where `make run` serves (e.g. make run HOST=0.0.0.0 PORT=8080).
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -19,13 +20,17 @@ install: $(VENV)/.installed
 .env:
 	printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(40))')" > $@
 
+# Mailed links must reach the server `make run` starts: PORTAL_URL from the environment or
+# .env wins, else it is http://HOST:PORT.
+run: export PORTAL_URL := $(or $(PORTAL_URL),$(shell sed -n 's/^PORTAL_URL=//p' .env 2>/dev/null | tr -d "\"'" | tail -n 1),http://$(HOST):$(PORT))
 run: install .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 & \
 	$(VENV)/bin/celery -A portal beat --loglevel=INFO & \
-	echo; echo "  Mail Settings Portal: http://$(HOST):$(PORT)/  (staff: /staff/, admin: /admin/)"; echo; \
+	echo; echo "  Mail Settings Portal: http://$(HOST):$(PORT)/  (staff: /staff/, admin: /admin/)"; \
+	echo "  Links in mail: $(PORTAL_URL)/"; echo; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 # Real Dovecot and Postfix for the probe tests (Debian packages; needs root, never

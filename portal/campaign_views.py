@@ -317,14 +317,32 @@ def campaign_link(request, token):
         return render(request, "campaigns/link_expired.html", status=410)
     except signing.BadSignature:
         raise Http404 from None
-    mailbox = entry.mailbox
-    client = request.GET.get("client") or mailbox.mail_client or ""
+    if request.method != "POST":
+        campaigns.mailbox_viewed(entry)
+    return _link_page(request, entry.mailbox, entry.mailbox.mail_client or "", entry=entry)
+
+
+def guide_link(request, token):
+    """A signed link staff mailed: opens this mailbox's guide for the program they chose,
+    without a login, until it expires; nothing else."""
+    try:
+        mailbox, client = campaigns.guide_link_resolve(token)
+    except signing.SignatureExpired:
+        return render(request, "campaigns/link_expired.html", status=410)
+    except signing.BadSignature:
+        raise Http404 from None
+    return _link_page(request, mailbox, client)
+
+
+def _link_page(request, mailbox, default_client, *, entry=None):
+    """The page a signed link opens: the mailbox's guide (or the program picker) and
+    "I have changed my settings"."""
+    client = request.GET.get("client", default_client)
     if request.method == "POST" and request.POST.get("confirm"):
         Confirmation.objects.create(mailbox=mailbox, confirmed_by=None, mail_client=client)
         campaigns.mailbox_confirmed(mailbox.pk)
         messages.success(request, _("Thank you. We have noted that you changed your settings."))
         return redirect(request.path + (f"?client={client}" if client in CATALOG else ""))
-    campaigns.mailbox_viewed(entry)
     guide = (
         guide_build(mailbox, client, translation.get_language() or "ja")
         if client in CATALOG

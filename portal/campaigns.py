@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import time
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from string import Formatter
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Count, F, Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,7 @@ SHEET_CODES = (
     "no-smtp-auth",
 )
 LINK_SALT = "campaign-link"
+GUIDE_LINK_SALT = "guide-link"
 OPEN = (
     CampaignMailbox.Status.PENDING,
     CampaignMailbox.Status.NOTIFIED,
@@ -177,6 +180,37 @@ def link_token(campaign: Campaign, mailbox: Mailbox) -> str:
     return signing.dumps({"c": campaign.pk, "m": str(mailbox.code)}, salt=LINK_SALT, compress=True)
 
 
+def portal_link(path: str) -> str:
+    """The address of a portal page as mailed to customers (PORTAL_URL + path)."""
+    return settings.PORTAL_URL.rstrip("/") + path
+
+
+def campaign_link_url(campaign: Campaign, mailbox: Mailbox) -> str:
+    return portal_link(reverse("campaign_link", args=[link_token(campaign, mailbox)]))
+
+
+def guide_link_url(mailbox: Mailbox, client: str) -> str:
+    """A signed link to one mailbox's guide for one program, as staff mail it (no login);
+    it expires after GUIDE_LINK_DAYS."""
+    token = signing.dumps({"m": str(mailbox.code), "p": client}, salt=GUIDE_LINK_SALT)
+    return portal_link(reverse("guide_link", args=[token]))
+
+
+def guide_link_resolve(token: str) -> tuple[Mailbox, str]:
+    """(mailbox, program) a guide link names; raises signing.BadSignature (expired included)."""
+    data = signing.loads(
+        token, salt=GUIDE_LINK_SALT, max_age=timedelta(days=settings.GUIDE_LINK_DAYS)
+    )
+    mailbox = (
+        Mailbox.objects.select_related("customer__server", "current_sheet")
+        .filter(code=data["m"], current_sheet__isnull=False)
+        .first()
+    )
+    if mailbox is None:
+        raise signing.BadSignature("no such mailbox")
+    return mailbox, data["p"]
+
+
 def link_resolve(token: str) -> CampaignMailbox:
     """The campaign mailbox a link names; raises signing.BadSignature (expired included)."""
     data = signing.loads(token, salt=LINK_SALT, max_age=60 * 60 * 24 * 400)
@@ -238,7 +272,7 @@ def mailboxes_verify(mailbox_ids: list[int] | None = None) -> int:
 # Messages
 
 
-def mailbox_lines(campaign: Campaign, mailboxes, lang: str) -> str:
+def mailbox_lines(mailboxes, lang: str, link_for: Callable[[Mailbox], str]) -> str:
     """Each mailbox with what changes and its signed guide link, for {mailboxes}."""
     lines = []
     for mailbox in mailboxes:
@@ -249,9 +283,33 @@ def mailbox_lines(campaign: Campaign, mailboxes, lang: str) -> str:
             if before != after:
                 before, after = value_name(name, before, lang), value_name(name, after, lang)
                 changes.append(f"    {label(lang)}: {before} → {after}")
-        link = f"{settings.PORTAL_URL}/l/{link_token(campaign, mailbox)}/"
-        lines += [f"■ {mailbox.email}", *changes, f"    {link}", ""]
+        lines += [f"■ {mailbox.email}", *changes, f"    {link_for(mailbox)}", ""]
     return "\n".join(lines).rstrip()
+
+
+def customer_language(customer: Customer) -> str:
+    return customer.language if customer.language in ("ja", "en") else "ja"
+
+
+def date_text(day: date, lang: str) -> str:
+    return day.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d")
+
+
+def sender_signature() -> str:
+    """The company's signature under every message to customers (PORTAL_SENDER_NAME and
+    PORTAL_SIGNATURE)."""
+    return "\n".join(
+        line for line in (settings.PORTAL_SENDER_NAME, settings.PORTAL_SIGNATURE) if line
+    )
+
+
+def message_fill(subject: str, body: str, values: dict[str, str]) -> tuple[str, str]:
+    """The one renderer of mail to customers: a subject and body with their placeholders
+    filled in, the body signed by the company."""
+    body = body.format_map(values).rstrip()
+    if signature := sender_signature():
+        body += f"\n\n-- \n{signature}"
+    return subject.format_map(values), body + "\n"
 
 
 def message_render(
@@ -259,7 +317,7 @@ def message_render(
 ) -> tuple[str, str, str]:
     """(language, subject, body) of the campaign's message for one customer: by default
     in the customer's language, about its mailboxes still to change."""
-    lang = lang or (customer.language if customer.language in ("ja", "en") else "ja")
+    lang = lang or customer_language(customer)
     if mailboxes is None:
         mailboxes = [
             entry.mailbox
@@ -272,11 +330,15 @@ def message_render(
     with translation.override(lang):
         values = {
             "customer_name": customer.name,
-            "deadline": campaign.cutover.strftime("%Y年%m月%d日" if lang == "ja" else "%Y-%m-%d"),
-            "mailboxes": mailbox_lines(campaign, mailboxes, lang),
+            "deadline": date_text(campaign.cutover, lang),
+            "mailboxes": mailbox_lines(
+                mailboxes, lang, lambda mailbox: campaign_link_url(campaign, mailbox)
+            ),
         }
-        subject = (campaign.subject_ja if lang == "ja" else campaign.subject_en).format_map(values)
-        body = (campaign.body_ja if lang == "ja" else campaign.body_en).format_map(values)
+        if lang == "ja":
+            subject, body = message_fill(campaign.subject_ja, campaign.body_ja, values)
+        else:
+            subject, body = message_fill(campaign.subject_en, campaign.body_en, values)
     return lang, subject, body
 
 

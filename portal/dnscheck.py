@@ -8,6 +8,7 @@ Lookups go through one resolver with timeouts and a cache (dnspython).
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -67,22 +68,38 @@ def portal_host() -> str:
     return (urlsplit(settings.PORTAL_URL).hostname or "").lower().rstrip(".")
 
 
-def _points_at_portal(resolver, name: str) -> RecordCheck:
-    """One A query: its answer shows a CNAME chain (canonical name) and the addresses."""
-    portal = portal_host()
-    wanted = f"{name}. CNAME {portal}."
+def portal_address() -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """PORTAL_URL's host when it is an address rather than a name."""
     try:
-        answer = resolver.resolve(name, "A", raise_on_no_answer=False)
+        return ipaddress.ip_address(portal_host())
+    except ValueError:
+        return None
+
+
+def _points_at_portal(resolver, name: str) -> RecordCheck:
+    """One address query: its answer shows a CNAME chain (canonical name) and the addresses.
+    A CNAME can only name a host: when PORTAL_URL holds an address, the advice is an A
+    (IPv4) or AAAA (IPv6) record with that address."""
+    portal, address = portal_host(), portal_address()
+    rdtype = "AAAA" if address is not None and address.version == 6 else "A"
+    wanted = f"{name}. {rdtype} {address}" if address else f"{name}. CNAME {portal}."
+    try:
+        answer = resolver.resolve(name, rdtype, raise_on_no_answer=False)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoNameservers, dns.exception.Timeout):
         answer = None
     canonical = str(answer.canonical_name).rstrip(".").lower() if answer is not None else ""
     addresses = sorted(r.address for r in answer) if answer is not None and answer.rrset else []
-    portal_addresses = sorted(r.address for r in _lookup(resolver, portal, "A")) if portal else []
+    if address is not None:
+        portal_addresses = [str(address)]
+    else:
+        portal_addresses = (
+            sorted(r.address for r in _lookup(resolver, portal, "A")) if portal else []
+        )
     if canonical and canonical != name:
         ok = canonical == portal or (bool(addresses) and addresses == portal_addresses)
         return RecordCheck(name, "CNAME", ok, canonical, wanted)
     ok = bool(addresses) and addresses == portal_addresses
-    return RecordCheck(name, "A", ok, ", ".join(addresses) or "-", wanted)
+    return RecordCheck(name, rdtype, ok, ", ".join(addresses) or "-", wanted)
 
 
 def _srv(resolver, domain: str, prefix: str, port: int | None, server: str) -> RecordCheck:

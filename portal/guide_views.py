@@ -1,25 +1,26 @@
 """Guide pages: customers pick their mail program and follow the steps for their own
 mailbox; staff open the same page for any mailbox and mail its link to the customer."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.mail import send_mail
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Confirmation, Mailbox
 from accounts.scoping import get_visible_or_404
 from checks.fixes import recommended_sheet
+from portal import campaigns
 from portal.access import staff_required
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
-from portal.campaigns import mailbox_confirmed
 from portal.guides.builder import guide_build
 from portal.guides.catalog import CATALOG
 
@@ -93,7 +94,7 @@ def customer_confirm(request, slug, code):
     Confirmation.objects.create(
         mailbox=mailbox, confirmed_by=request.user, mail_client=mailbox.mail_client
     )
-    mailbox_confirmed(mailbox.pk)
+    campaigns.mailbox_confirmed(mailbox.pk)
     audit_record(
         action=AuditEntry.Action.CUSTOMER_CONFIRM,
         request=request,
@@ -161,6 +162,37 @@ def staff_sheet(request, code):
     return render(request, "guides/sheet.html", _sheet_context(request, _staff_mailbox(code)))
 
 
+def guide_message(mailbox: Mailbox, client: str) -> tuple[str, str]:
+    """(subject, body) of the mail that sends a customer one mailbox's guide for one
+    program, in the customer's language, with a signed link that needs no login."""
+    lang = campaigns.customer_language(mailbox.customer)
+    with translation.override(lang):
+        values = {
+            "customer_name": mailbox.customer.name,
+            "email": mailbox.email,
+            "program": CATALOG[client].name(lang),
+            "valid_until": campaigns.date_text(
+                timezone.localdate() + timedelta(days=settings.GUIDE_LINK_DAYS), lang
+            ),
+            "mailboxes": campaigns.mailbox_lines(
+                [mailbox], lang, lambda m: campaigns.guide_link_url(m, client)
+            ),
+        }
+        return campaigns.message_fill(
+            _("How to set up {email} in {program}"),
+            _(
+                "Dear {customer_name},\n\n"
+                "Here are the steps to set up {email} in {program}. The link below opens "
+                "them for this mailbox without logging in to the portal; it works until "
+                "{valid_until}.\n\n"
+                "{mailboxes}\n\n"
+                "We never send passwords by e-mail. If you have any questions, please "
+                "contact us."
+            ),
+            values,
+        )
+
+
 @staff_required
 @require_POST
 def staff_guide_send(request, code, client):
@@ -171,22 +203,15 @@ def staff_guide_send(request, code, client):
     if not recipients:
         messages.error(request, _("This customer has no contact address to send to."))
         return redirect("staff_guide", code=code, client=client)
-    link = request.build_absolute_uri(
-        reverse(
-            "customer_guide",
-            kwargs={"slug": mailbox.customer.slug, "code": mailbox.code, "client": client},
-        )
-    )
-    with translation.override(mailbox.customer.language):
-        context = {
-            "mailbox": mailbox,
-            "client": CATALOG[client],
-            "link": link,
-            "lang": mailbox.customer.language,
-        }
-        subject = render_to_string("guides/guide_mail_subject.txt", context).strip()
-        body = render_to_string("guides/guide_mail_body.txt", context)
+    subject, body = guide_message(mailbox, client)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    audit_record(
+        action=AuditEntry.Action.GUIDE_LINK_SENT,
+        request=request,
+        customer=mailbox.customer,
+        target=mailbox.email,
+        detail={"client": client, "to": recipients},
+    )
     messages.success(
         request, _("The link was sent to %(addresses)s.") % {"addresses": ", ".join(recipients)}
     )

@@ -5,7 +5,9 @@ servers: SQLite in `var/` and Celery's file-system broker in `var/broker/`.
 Production and CI set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -257,7 +259,21 @@ CAMPAIGN_MAX_ATTEMPTS = env.int("CAMPAIGN_MAX_ATTEMPTS", default=5)
 CAMPAIGN_LEASE_SECONDS = env.int("CAMPAIGN_LEASE_SECONDS", default=120)
 CAMPAIGN_LINK_DAYS_AFTER_CUTOVER = env.int("CAMPAIGN_LINK_DAYS_AFTER_CUTOVER", default=14)
 CAMPAIGN_MAIL_DOMAIN = env.str("CAMPAIGN_MAIL_DOMAIN", default="mail-portal.invalid")
-PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+# Where customers reach the portal: every mailed link and the DNS advice use it. `make run`
+# sets it from HOST and PORT; production must set it (portal/deployment.py refuses to serve
+# with a loopback or missing address).
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000" if DEBUG else "")
+if "ALLOWED_HOSTS" not in env.ENVIRON and (_portal_host := urlsplit(PORTAL_URL).hostname):
+    # The portal answers at the address its links name (e.g. `make run HOST=192.0.2.7`).
+    ALLOWED_HOSTS.append(f"[{_portal_host}]" if ":" in _portal_host else _portal_host)
+# Signed guide links that staff mail to a customer open the guide without a login this long.
+GUIDE_LINK_DAYS = env.int("GUIDE_LINK_DAYS", default=30)
+# Every message to customers is signed with the company's name and optional further lines
+# (e.g. the support desk's telephone; "\n" starts a new line).
+PORTAL_SENDER_NAME = env.str(
+    "PORTAL_SENDER_NAME", default=parseaddr(DEFAULT_FROM_EMAIL)[0] or "Mail Settings Portal"
+)
+PORTAL_SIGNATURE = env.str("PORTAL_SIGNATURE", default="", multiline=True)
 
 # Autoconfig answers are kept this long per domain (mail programs ask often).
 AUTOCONFIG_CACHE_SECONDS = env.int("AUTOCONFIG_CACHE_SECONDS", default=60)

@@ -1,6 +1,7 @@
 """Staff page of the customers' mail domains: what their DNS publishes and the
 records still to add for self-configuring mail programs."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -9,13 +10,20 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import MailDomain
 from portal.access import staff_required
+from portal.deployment import portal_url_problem
 from portal.tasks import domains_dns_check
 
 
 @staff_required
 def domain_list(request):
     domains = MailDomain.objects.select_related("customer", "server")
-    return render(request, "staff/domains.html", {"domains": domains})
+    # Advice to point customers' DNS at an address they cannot reach would be worse than none.
+    unreachable = portal_url_problem(settings.PORTAL_URL) is not None
+    return render(
+        request,
+        "staff/domains.html",
+        {"domains": domains, "portal_url": settings.PORTAL_URL, "portal_unreachable": unreachable},
+    )
 
 
 @staff_required

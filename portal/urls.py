@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/m/<uuid:code>/sheet/", guide_views.customer_sheet, name="customer_sheet"),
     path("l/<str:token>/", campaign_views.campaign_link, name="campaign_link"),
+    path("g/<str:token>/", campaign_views.guide_link, name="guide_link"),
     path("mail/config-v1.1.xml", autoconfig_views.thunderbird, name="autoconfig"),
     path(
         ".well-known/autoconfig/mail/config-v1.1.xml",

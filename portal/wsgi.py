@@ -15,6 +15,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django_application = get_wsgi_application()
 
 from portal.autoconfig_views import thunderbird_answer  # noqa: E402  (needs Django set up)
+from portal.deployment import production_check  # noqa: E402
+
+production_check()
 
 AUTOCONFIG_PATHS = {"/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml"}
 

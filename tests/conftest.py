@@ -19,13 +19,6 @@ PLAIN_SHEET = SheetValues(
 
 
 @pytest.fixture(autouse=True)
-def plain_http(settings):
-    """The test client and live server speak plain http; production redirects it to https
-    (tests/portal/test_deploy_settings.py checks that)."""
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture(autouse=True)
 def celery_eager():
     """Tasks run in the test process unless a test starts a real worker."""
     celery_app.conf.task_always_eager = True

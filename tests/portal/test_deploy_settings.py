@@ -19,7 +19,8 @@ PRODUCTION_ENV = {
 
 
 def test_deploy_check_is_clean_with_the_production_environment():
-    env = {k: v for k, v in os.environ.items() if k not in ("SECURE_SSL_REDIRECT", "DEBUG")}
+    unset = ("SECURE_SSL_REDIRECT", "DEBUG", "DJANGO_SETTINGS_MODULE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,

@@ -110,3 +110,38 @@ def test_staff_see_the_records_to_add(domains, client, support):
     page = client.get(reverse("domain_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "_pop3s._tcp.aaabb.co.jp. SRV 0 1 995 mail.hosting.example." in page
     assert "yamada.example" in page and "not checked yet" in page
+
+
+def test_a_portal_at_an_address_is_advised_as_an_a_record_never_a_cname(
+    domains, nameserver, settings
+):
+    settings.PORTAL_URL = "http://192.0.2.99:8000"
+    checks = by_name(domain_dns_check(domains[0]))
+    assert checks[("autodiscover.aaabb.co.jp", "A")].ok is True  # published: 192.0.2.99
+    autoconfig = checks[("autoconfig.aaabb.co.jp", "CNAME")]
+    assert (autoconfig.ok, autoconfig.wanted) == (False, "autoconfig.aaabb.co.jp. A 192.0.2.99")
+    wanted = [c.wanted for c in domain_dns_check(domains[1]) if not c.ok]
+    assert "autoconfig.yamada.example. A 192.0.2.99" in wanted
+    assert not [w for w in wanted if " CNAME " in w]
+
+
+def test_a_portal_at_an_ipv6_address_is_advised_as_an_aaaa_record(domains, nameserver, settings):
+    settings.PORTAL_URL = "https://[2001:db8::10]"
+    checks = by_name(domain_dns_check(domains[1]))
+    autoconfig = checks[("autoconfig.yamada.example", "AAAA")]
+    assert (autoconfig.ok, autoconfig.wanted) == (
+        False,
+        "autoconfig.yamada.example. AAAA 2001:db8::10",
+    )
+
+
+def test_staff_are_warned_when_the_portal_address_is_this_machine(
+    domains, client, support, settings
+):
+    client.force_login(support)
+    settings.PORTAL_URL = "http://127.0.0.1:8000"
+    page = client.get(reverse("domain_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The portal's address (PORTAL_URL) is http://127.0.0.1:8000" in page
+    settings.PORTAL_URL = "https://portal.hosting.example"
+    page = client.get(reverse("domain_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "PORTAL_URL" not in page

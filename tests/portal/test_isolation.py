@@ -25,9 +25,10 @@ OTHER_CUSTOMER_KWARGS = {
 }
 # Routes that take no id: they can only show the person's own customers.
 NO_IDS = {"home"}
-# Signed links name one mailbox each: tests/portal/test_campaigns.py checks that a
-# link shows only its mailbox and that tampered or expired links open nothing.
-SIGNED_LINKS = {"campaign_link"}
+# Signed links name one mailbox each: tests/portal/test_campaigns.py and
+# tests/portal/test_guide_mail.py check that a link shows only its mailbox and that
+# tampered or expired links open nothing.
+SIGNED_LINKS = {"campaign_link", "guide_link"}
 # Asked by mail programs before anyone logs in; they answer per domain, never per
 # mailbox (tests/portal/test_autoconfig.py).
 PUBLIC_BY_DESIGN = {"autoconfig", "autoconfig_well_known", "autodiscover", "autodiscover_cap"}
@@ -121,6 +122,9 @@ COVERED_ELSEWHERE = {
     "campaign_edit",
     "campaign_export",
     "campaign_action",
+    # Staff admins only: tests/portal/test_audit.py shows support staff and customers a 403.
+    "audit_list",
+    "audit_export",
 }
 
 
