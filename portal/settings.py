@@ -225,12 +225,14 @@ RECOMMENDED_SMTP_ALTERNATIVE = tuple(
 )
 
 # Campaign mail: messages per minute across all workers; attempts before a notice
-# is failed; how long a claimed notice stays with its worker; link lifetime after cutover.
+# is failed; how long a claimed notice stays with its worker; link lifetime after cutover;
+# the fewest days between a launch and the cutover date.
 CAMPAIGN_RATE_PER_MINUTE = env.int("CAMPAIGN_RATE_PER_MINUTE", default=600)
 CAMPAIGN_MAX_ATTEMPTS = env.int("CAMPAIGN_MAX_ATTEMPTS", default=5)
 CAMPAIGN_LEASE_SECONDS = env.int("CAMPAIGN_LEASE_SECONDS", default=120)
 CAMPAIGN_LINK_DAYS_AFTER_CUTOVER = env.int("CAMPAIGN_LINK_DAYS_AFTER_CUTOVER", default=14)
 CAMPAIGN_MAIL_DOMAIN = env.str("CAMPAIGN_MAIL_DOMAIN", default="mail-portal.invalid")
+CAMPAIGN_MIN_NOTICE_DAYS = env.int("CAMPAIGN_MIN_NOTICE_DAYS", default=7)
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 # Autoconfig answers are kept this long per domain (mail programs ask often).
