@@ -121,6 +121,7 @@ COVERED_ELSEWHERE = {
     "campaign_edit",
     "campaign_export",
     "campaign_action",
+    "campaign_test_message",
 }
 
 
@@ -178,12 +179,13 @@ def test_campaign_pages_are_staff_only(client, alpha_person, support):
         reverse("campaign_detail", kwargs={"code": campaign.code}),
         reverse("campaign_edit", kwargs={"code": campaign.code}),
         reverse("campaign_export", kwargs={"code": campaign.code}),
+        reverse("campaign_action", kwargs={"code": campaign.code, "action": "launch"}),
+        reverse("campaign_test_message", kwargs={"code": campaign.code}),
     ]
-    action = reverse("campaign_action", kwargs={"code": campaign.code, "action": "launch"})
     client.force_login(alpha_person)
     for url in urls:
         assert client.get(url).status_code == 403
-    assert client.post(action).status_code == 403
+        assert client.post(url).status_code == 403
     client.force_login(support)
     for url in urls:
         assert client.get(url).status_code == 200
