@@ -177,11 +177,12 @@ def campaign_detail(request, code):
             total=sum(counts.values()),
             percent=round(100 * done / total),
             bars=_bars(counts, labels, total),
-            notices=dict(
-                Notice.objects.filter(campaign=campaign)
+            notices={
+                Notice.Status(status).label: n
+                for status, n in Notice.objects.filter(campaign=campaign)
                 .values_list("status")
                 .annotate(n=Count("pk"))
-            ),
+            },
             failed_notices=Notice.objects.filter(
                 campaign=campaign, status=Notice.Status.FAILED
             ).select_related("customer")[:50],
