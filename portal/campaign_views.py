@@ -1,28 +1,33 @@
 """Staff campaign pages (create, preview, launch, progress, cutover, export) and
-the customer's signed campaign link."""
+the customer's signed campaign link.
+
+Every mass action (launch, cutover, cancel, finish, exclude) is a page of its own:
+GET states what will happen, with the numbers; only the POST from that page acts.
+An action that no longer applies (a second click, the back button) does nothing.
+"""
 
 import csv
 from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core import signing
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Confirmation, Customer
 from checks.findings import CODES
+from checks.fixes import recommended_sheet
 from portal import campaigns
 from portal.access import staff_required
 from portal.guide_views import client_choices
-from portal.guides.builder import guide_build
+from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
 from portal.models import Campaign, CampaignMailbox, Notice
 
@@ -101,6 +106,12 @@ class CampaignForm(forms.ModelForm):
             raise forms.ValidationError(_("Days before cutover go from 0 to 365."))
         return days
 
+    def clean_cutover(self):
+        cutover = self.cleaned_data["cutover"]
+        if problem := campaigns.notice_problem(cutover, timezone.localdate()):
+            raise forms.ValidationError(problem)
+        return cutover
+
     def clean(self):
         cleaned = super().clean()
         for name in ("subject_ja", "body_ja", "subject_en", "body_en"):
@@ -138,21 +149,18 @@ def campaign_detail(request, code):
         targets = campaigns.target_mailboxes(campaign)
         customer_ids = list(targets.values_list("customer_id", flat=True).distinct()[:1000])
         chosen = request.GET.get("customer")
-        customer = Customer.objects.filter(slug=chosen).first() if chosen else None
+        customer = Customer.objects.filter(slug=chosen, pk__in=customer_ids).first()
         customer = customer or Customer.objects.filter(pk__in=customer_ids[:1]).first()
         previews = []
         if customer is not None:
-            mailboxes = targets.filter(customer=customer).select_related(
-                "current_sheet", "customer__server"
-            )[:50]
+            mailboxes = campaigns.notice_mailboxes(campaign, customer)
             for lang in ("ja", "en"):
                 _lang, subject, body = campaigns.message_render(
                     campaign, customer, lang=lang, mailboxes=mailboxes
                 )
                 previews.append({"lang": lang, "subject": subject, "body": body})
         context.update(
-            mailbox_count=targets.count(),
-            customer_count=targets.values("customer").distinct().count(),
+            summary=campaigns.target_summary(campaign),
             preview_customer=customer,
             previews=previews,
             preview_customers=Customer.objects.filter(pk__in=customer_ids[:50]),
@@ -160,7 +168,8 @@ def campaign_detail(request, code):
     else:
         counts = campaigns.status_counts(campaign)
         labels = dict(CampaignMailbox.Status.choices)
-        total = sum(counts.values()) or 1
+        # An excluded mailbox no longer counts towards the progress.
+        total = sum(counts.values()) - counts["excluded"] or 1
         done = counts["confirmed"] + counts["verified"]
         week_before = campaign.cutover - timedelta(days=7)
         context.update(
@@ -168,11 +177,12 @@ def campaign_detail(request, code):
             total=sum(counts.values()),
             percent=round(100 * done / total),
             bars=_bars(counts, labels, total),
-            notices=dict(
-                Notice.objects.filter(campaign=campaign)
+            notices={
+                Notice.Status(status).label: n
+                for status, n in Notice.objects.filter(campaign=campaign)
                 .values_list("status")
                 .annotate(n=Count("pk"))
-            ),
+            },
             failed_notices=Notice.objects.filter(
                 campaign=campaign, status=Notice.Status.FAILED
             ).select_related("customer")[:50],
@@ -189,13 +199,12 @@ def campaign_detail(request, code):
     return render(request, "campaigns/detail.html", context)
 
 
-def _bars(counts: dict[str, int], labels: dict[str, str], total: int) -> list[tuple]:
-    """(status, label, count, width %, left edge %) for the progress bar, drawn as SVG
-    because the Content-Security-Policy allows no inline styles."""
+def _bars(counts, labels, total):
+    """(status, label, count, width %, start %) per status, for the progress bar."""
     bars, x = [], 0.0
     for status, n in counts.items():
-        width = 100 * n / total
-        bars.append((status, labels[status], n, f"{width:.2f}", f"{x:.2f}"))
+        width = 0 if status == "excluded" else round(100 * n / total, 2)
+        bars.append((status, labels[status], n, width, x))
         x += width
     return bars
 
@@ -236,54 +245,230 @@ def _timeline(campaign):
     return days
 
 
-def _launch_time(text: str):
-    """A datetime-local value in the portal's time zone, or None for "now"."""
-    if not text:
-        return None
-    parsed = parse_datetime(text)
-    if parsed is None:
-        raise campaigns.CampaignError(_("The start time is not a date and time."))
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+class LaunchForm(forms.Form):
+    at = forms.DateTimeField(
+        label=gettext_lazy("Start at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=gettext_lazy("Leave empty to start now."),
+    )
+
+
+class CutoverForm(forms.Form):
+    early = forms.BooleanField(label=gettext_lazy("Cut over early"), required=False)
+
+
+class ExcludeForm(forms.Form):
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+
+
+ACTION_FORMS = {
+    "launch": LaunchForm,
+    "cutover": CutoverForm,
+    "cancel": forms.Form,
+    "finish": forms.Form,
+    "exclude": ExcludeForm,
+}
+EXCLUDABLE = (*campaigns.OPEN, CampaignMailbox.Status.CONFIRMED, CampaignMailbox.Status.FAILED)
+
+
+def _applies(campaign: Campaign, action: str, entry: CampaignMailbox | None) -> bool:
+    """Whether the action can still be done: false after it has been done once."""
+    running = campaign.state == Campaign.State.RUNNING
+    return {
+        "launch": campaign.state == Campaign.State.DRAFT,
+        "cutover": running and campaign.cutover_done_at is None,
+        "cancel": campaign.state
+        in (Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.RUNNING),
+        "finish": running,
+        "exclude": running and entry is not None and entry.status in EXCLUDABLE,
+    }[action]
+
+
+def _confirmation(campaign: Campaign, action: str, entry: CampaignMailbox | None) -> dict:
+    """The question, the numbers behind it and the button, for one action."""
+    counts = campaigns.status_counts(campaign)
+    still_open = sum(counts[s] for s in campaigns.OPEN)
+    if action == "launch":
+        summary = campaigns.target_summary(campaign)
+        sent = summary.customers - summary.without_address
+        return {
+            "title": _("Launch the campaign"),
+            "question": ngettext(
+                "Send %(messages)s message to %(addresses)s addresses about %(mailboxes)s "
+                "mailboxes to change?",
+                "Send %(messages)s messages to %(addresses)s addresses about %(mailboxes)s "
+                "mailboxes to change?",
+                sent,
+            )
+            % {
+                "messages": intcomma(sent),
+                "addresses": intcomma(summary.address_count),
+                "mailboxes": intcomma(summary.mailboxes),
+            },
+            "facts": [
+                (_("Customers to mail (one message each)"), summary.customers),
+                (_("Mailboxes to change"), summary.mailboxes),
+                (_("Recipient addresses"), summary.address_count),
+                (
+                    _("Targeted customers with nothing to change (not mailed)"),
+                    summary.nothing_to_change,
+                ),
+                (_("Customers without a contact address (not mailed)"), summary.without_address),
+            ],
+            "summary": summary,
+            "button": _("Launch"),
+        }
+    if action == "cutover":
+        return {
+            "title": _("Cut over"),
+            "question": _(
+                "Give %(confirmed)s confirmed mailboxes their new settings now? "
+                "%(open)s mailboxes not confirmed keep their settings and are listed."
+            )
+            % {"confirmed": intcomma(counts["confirmed"]), "open": intcomma(still_open)},
+            "facts": [
+                (_("Confirmed: get their new settings"), counts["confirmed"]),
+                (_("Not confirmed: listed, unchanged"), still_open),
+            ],
+            "early": timezone.localdate() < campaign.cutover,
+            "button": _("Cut over now"),
+        }
+    if action == "cancel":
+        waiting = Notice.objects.filter(campaign=campaign, status=Notice.Status.PENDING).count()
+        return {
+            "title": _("Cancel the campaign"),
+            "question": _(
+                "Cancel the campaign? %(waiting)s messages not yet sent will not be sent, "
+                "and the links in messages already sent stop working."
+            )
+            % {"waiting": intcomma(waiting)},
+            "facts": [
+                (_("Messages not yet sent"), waiting),
+                (_("Mailboxes not yet changed"), still_open),
+            ],
+            "button": _("Cancel the campaign"),
+        }
+    if action == "finish":
+        return {
+            "title": _("Finish the campaign"),
+            "question": _(
+                "Finish the campaign? %(open)s mailboxes not yet changed stay as they are "
+                "and get no more reminders."
+            )
+            % {"open": intcomma(still_open)},
+            "facts": [
+                (_("Confirmed or verified"), counts["confirmed"] + counts["verified"]),
+                (_("Mailboxes not yet changed"), still_open),
+            ],
+            "button": _("Finish the campaign"),
+        }
+    return {
+        "title": _("Exclude a mailbox"),
+        "question": _(
+            "Exclude %(email)s from the campaign? It gets no more reminders and no longer "
+            "counts towards the progress."
+        )
+        % {"email": entry.mailbox.email},
+        "facts": [],
+        "button": _("Exclude"),
+    }
+
+
+def _action_do(campaign, action, form, entry, user) -> str:
+    """Do the action; returns the message for the staff member."""
+    if action == "launch":
+        at = form.cleaned_data["at"]
+        campaigns.campaign_launch(campaign, at=at)
+        if at and at > timezone.now():
+            return _("The campaign will start at the time you chose.")
+        return _("The campaign is running; messages are being sent.")
+    if action == "cancel":
+        campaigns.campaign_cancel(campaign)
+        return _("The campaign is cancelled.")
+    if action == "finish":
+        campaigns.campaign_finish(campaign)
+        return _("The campaign is finished.")
+    if action == "cutover":
+        changed, rest = campaigns.campaign_cutover(
+            campaign, by=user, early=form.cleaned_data["early"]
+        )
+        return _(
+            "Cutover: %(changed)d mailboxes got their new settings; %(rest)d are not confirmed yet."
+        ) % {"changed": changed, "rest": len(rest)}
+    campaigns.step([entry.pk], CampaignMailbox.Status.EXCLUDED, "excluded_at", only_from=EXCLUDABLE)
+    return _("%(email)s is excluded from the campaign.") % {"email": entry.mailbox.email}
 
 
 @staff_required
-@require_POST
 def campaign_action(request, code, action):
+    if action not in ACTION_FORMS:
+        raise Http404
     campaign = get_object_or_404(Campaign, code=code)
-    try:
-        if action == "launch":
-            at = _launch_time(request.POST.get("at", ""))
-            campaigns.campaign_launch(campaign, at=at)
-            if at and at > timezone.now():
-                messages.success(request, _("The campaign will start at the time you chose."))
-            else:
-                messages.success(request, _("The campaign is running; messages are being sent."))
-        elif action == "cancel":
-            campaigns.campaign_cancel(campaign)
-            messages.info(request, _("The campaign is cancelled."))
-        elif action == "finish":
-            campaigns.campaign_finish(campaign)
-            messages.info(request, _("The campaign is finished."))
-        elif action == "cutover":
-            changed, rest = campaigns.campaign_cutover(campaign, by=request.user)
+    entry = None
+    if action == "exclude":
+        entry_id = request.POST.get("entry") or request.GET.get("entry") or ""
+        if not entry_id.isdigit():
+            raise Http404
+        entry = get_object_or_404(
+            CampaignMailbox.objects.select_related("mailbox"), campaign=campaign, pk=entry_id
+        )
+    if not _applies(campaign, action, entry):
+        messages.info(
+            request, _("This has already been done or no longer applies; nothing was done.")
+        )
+        return redirect("campaign_detail", code=campaign.code)
+    initial = {"entry": entry.pk} if entry else None
+    data = request.POST if request.method == "POST" else None  # an empty POST is a POST
+    form = ACTION_FORMS[action](data, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            messages.success(request, _action_do(campaign, action, form, entry, request.user))
+            return redirect("campaign_detail", code=campaign.code)
+        except campaigns.CampaignError as error:
+            campaign.refresh_from_db()
+            if not _applies(campaign, action, entry):  # a second click raced the first
+                return redirect("campaign_detail", code=campaign.code)
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+    context = {"campaign": campaign, "action": action, "form": form, "entry": entry}
+    context.update(_confirmation(campaign, action, entry))
+    return render(request, "campaigns/confirm.html", context)
+
+
+class TestMessageForm(forms.Form):
+    customer = forms.CharField(
+        label=gettext_lazy("Customer ID"),
+        max_length=100,
+        help_text=gettext_lazy("The message goes to you exactly as this customer would get it."),
+    )
+
+    def clean_customer(self):
+        slug = self.cleaned_data["customer"].strip().lower()
+        customer = Customer.objects.filter(slug=slug).first()
+        if customer is None:
+            raise forms.ValidationError(_("No customer with the ID %(ids)s.") % {"ids": slug})
+        return customer
+
+
+@staff_required
+def campaign_test_message(request, code):
+    """Send the staff member the message a chosen customer would get, marked as a test."""
+    campaign = get_object_or_404(Campaign, code=code)
+    form = TestMessageForm(request.POST or None, initial={"customer": request.GET.get("customer")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaigns.campaign_test_send(
+                campaign, form.cleaned_data["customer"], request.user.email
+            )
+        except campaigns.CampaignError as error:
+            form.add_error("customer", str(error))
+        else:
             messages.success(
                 request,
-                _(
-                    "Cutover: %(changed)d mailboxes got their new settings; %(rest)d are not confirmed yet."
-                )
-                % {"changed": changed, "rest": len(rest)},
+                _("A test message was sent to %(email)s.") % {"email": request.user.email},
             )
-        elif action == "exclude":
-            entry = get_object_or_404(
-                CampaignMailbox, campaign=campaign, pk=request.POST.get("entry")
-            )
-            campaigns.step([entry.pk], CampaignMailbox.Status.EXCLUDED, "excluded_at",
-                           only_from=(*campaigns.OPEN, CampaignMailbox.Status.CONFIRMED, CampaignMailbox.Status.FAILED))  # fmt: skip
-        else:
-            raise Http404
-    except campaigns.CampaignError as error:
-        messages.error(request, str(error))
-    return redirect("campaign_detail", code=campaign.code)
+            return redirect("campaign_detail", code=campaign.code)
+    return render(request, "campaigns/test_message.html", {"campaign": campaign, "form": form})
 
 
 @staff_required
@@ -338,16 +523,15 @@ def _link_page(request, mailbox, default_client, *, entry=None):
     """The page a signed link opens: the mailbox's guide (or the program picker) and
     "I have changed my settings"."""
     client = request.GET.get("client", default_client)
+    lang = translation.get_language() or "ja"
     if request.method == "POST" and request.POST.get("confirm"):
         Confirmation.objects.create(mailbox=mailbox, confirmed_by=None, mail_client=client)
         campaigns.mailbox_confirmed(mailbox.pk)
         messages.success(request, _("Thank you. We have noted that you changed your settings."))
         return redirect(request.path + (f"?client={client}" if client in CATALOG else ""))
-    guide = (
-        guide_build(mailbox, client, translation.get_language() or "ja")
-        if client in CATALOG
-        else None
-    )
+    guide = guide_build(mailbox, client, lang) if client in CATALOG else None
+    recommended = recommended_sheet(mailbox)
+    changes, sides = sheet_changes(mailbox.current_sheet.values, recommended, lang)
     return render(
         request,
         "campaigns/link.html",
@@ -357,5 +541,7 @@ def _link_page(request, mailbox, default_client, *, entry=None):
             "guide": guide,
             "clients": client_choices(),
             "client": client,
+            "changes": changes,
+            "sides_changing": sides,
         },
     )

@@ -13,6 +13,7 @@ import contextlib
 import smtplib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from string import Formatter
 
@@ -20,19 +21,22 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Mailbox, SettingsSheet, sheet_record
 from checks.findings import CODES, open_findings
 from checks.fixes import recommended_sheet
-from portal.guides.builder import FIELD_NAMES, value_name
+from portal.guides.builder import sheet_changes
 from portal.models import Campaign, CampaignMailbox, Notice, SendClock
 
 PLACEHOLDERS = {"customer_name", "mailboxes", "deadline"}
-# What a campaign is about when it names no finding codes: what a new sheet fixes.
+# What a campaign is about when it names no finding codes: what the recommended sheet
+# (checks.fixes.recommended_sheet, which cutover applies) changes. Certificate, TLS and
+# reachability findings belong to the servers, not to a customer's settings.
 SHEET_CODES = (
     "legacy-hostname",
     "unknown-hostname",
@@ -44,6 +48,8 @@ SHEET_CODES = (
 )
 LINK_SALT = "campaign-link"
 GUIDE_LINK_SALT = "guide-link"
+TEST_SUBJECT_PREFIX = "[TEST] "
+RECIPIENTS_SHOWN = 200
 OPEN = (
     CampaignMailbox.Status.PENDING,
     CampaignMailbox.Status.NOTIFIED,
@@ -52,7 +58,12 @@ OPEN = (
 
 
 class CampaignError(ValueError):
-    """A campaign action that cannot be done now; the message says why."""
+    """A campaign action that cannot be done now; the message says why, and `field`
+    names the form field it is about, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def template_problems(text: str) -> list[str]:
@@ -72,8 +83,15 @@ def campaign_codes(campaign: Campaign) -> tuple[str, ...]:
     return tuple(campaign.target_codes) or SHEET_CODES
 
 
-def target_mailboxes(campaign: Campaign):
-    """The mailboxes the campaign's target names, set-based."""
+def with_campaign_findings(campaign: Campaign) -> QuerySet:
+    """Ids of the mailboxes that have at least one of the campaign's finding codes now."""
+    return open_findings().filter(code__in=campaign_codes(campaign)).values("mailbox")
+
+
+def target_scope(campaign: Campaign) -> QuerySet | None:
+    """The mailboxes the target's customers, server names and addresses name (every
+    kind given must match), whether or not they need a change; None when it names none
+    of these kinds."""
     mailboxes = Mailbox.objects.filter(current_sheet__isnull=False)
     given = False
     customers = list(campaign.target_customers.values_list("pk", flat=True))
@@ -85,13 +103,69 @@ def target_mailboxes(campaign: Campaign):
             Q(current_sheet__incoming_host__in=hosts) | Q(current_sheet__outgoing_host__in=hosts)
         )
         given = True
-    if campaign.target_codes:
-        with_codes = open_findings().filter(code__in=campaign.target_codes).values("mailbox")
-        mailboxes, given = mailboxes.filter(pk__in=with_codes), True
     addresses = [a.strip().lower() for a in campaign.target_addresses.splitlines() if a.strip()]
     if addresses:
         mailboxes, given = mailboxes.filter(email__in=addresses), True
-    return mailboxes if given else mailboxes.none()
+    return mailboxes if given else None
+
+
+def target_mailboxes(campaign: Campaign) -> QuerySet:
+    """The mailboxes to change: those the target names that have at least one of the
+    campaign's finding codes now. A mailbox already on good settings is never targeted."""
+    scope = target_scope(campaign)
+    if scope is None:
+        if not campaign.target_codes:
+            return Mailbox.objects.none()
+        scope = Mailbox.objects.filter(current_sheet__isnull=False)
+    return scope.filter(pk__in=with_campaign_findings(campaign))
+
+
+@dataclass(frozen=True)
+class TargetSummary:
+    """What a launch would do, in numbers, for the preview and the confirmation."""
+
+    mailboxes: int  # mailboxes to change
+    customers: int  # customers to mail, one message each
+    nothing_to_change: int  # customers the target names that have no mailbox to change
+    addresses: list[str]  # the recipients' addresses (the first RECIPIENTS_SHOWN)
+    address_count: int
+    without_address: int  # customers to mail that have no contact address
+
+
+def target_summary(campaign: Campaign) -> TargetSummary:
+    targets = target_mailboxes(campaign)
+    customer_ids = targets.values("customer")
+    scope = target_scope(campaign)
+    named = scope.values("customer").distinct().count() if scope is not None else 0
+    customers = Customer.objects.filter(pk__in=customer_ids).order_by("slug")
+    addresses, without = [], 0
+    for contact_emails in customers.values_list("contact_emails", flat=True).iterator():
+        found = [line.strip() for line in contact_emails.splitlines() if line.strip()]
+        addresses += found
+        without += not found
+    count = customers.count()
+    return TargetSummary(
+        mailboxes=targets.count(),
+        customers=count,
+        nothing_to_change=max(named - count, 0),
+        addresses=addresses[:RECIPIENTS_SHOWN],
+        address_count=len(addresses),
+        without_address=without,
+    )
+
+
+def notice_problem(cutover: date, start: date) -> str | None:
+    """Why customers would have too little time between the start and the cutover."""
+    days = settings.CAMPAIGN_MIN_NOTICE_DAYS
+    if cutover < start:
+        return _("The cutover date is in the past.")
+    if (cutover - start).days < days:
+        earliest = date_format(start + timedelta(days=days), "Y-m-d")
+        return _(
+            "The cutover date must be at least %(days)d days after the start "
+            "(%(earliest)s or later), so that customers have time to change their settings."
+        ) % {"days": days, "earliest": earliest}
+    return None
 
 
 def campaign_launch(campaign: Campaign, *, at: datetime | None = None) -> None:
@@ -102,8 +176,12 @@ def campaign_launch(campaign: Campaign, *, at: datetime | None = None) -> None:
         if problems := template_problems(text):
             raise CampaignError("; ".join(problems))
     if not target_mailboxes(campaign).exists():
-        raise CampaignError(_("The target names no mailbox."))
-    if at is not None and at > timezone.now():
+        raise CampaignError(_("The target names no mailbox that needs a change."))
+    later = at is not None and at > timezone.now()
+    start = timezone.localdate(at) if later else timezone.localdate()
+    if problem := notice_problem(campaign.cutover, start):
+        raise CampaignError(problem, field="at" if later else None)
+    if later:
         Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
             state=Campaign.State.SCHEDULED, launch_at=at
         )
@@ -276,14 +354,15 @@ def mailbox_lines(mailboxes, lang: str, link_for: Callable[[Mailbox], str]) -> s
     """Each mailbox with what changes and its signed guide link, for {mailboxes}."""
     lines = []
     for mailbox in mailboxes:
-        current, recommended = mailbox.current_sheet.values, recommended_sheet(mailbox)
-        changes = []
-        for name, label in FIELD_NAMES.items():
-            before, after = getattr(current, name), getattr(recommended, name)
-            if before != after:
-                before, after = value_name(name, before, lang), value_name(name, after, lang)
-                changes.append(f"    {label(lang)}: {before} → {after}")
-        lines += [f"■ {mailbox.email}", *changes, f"    {link_for(mailbox)}", ""]
+        changes, _sides = sheet_changes(
+            mailbox.current_sheet.values, recommended_sheet(mailbox), lang
+        )
+        lines += [
+            f"■ {mailbox.email}",
+            *(f"    {c.label}: {c.before} → {c.after}" for c in changes),
+            f"    {link_for(mailbox)}",
+            "",
+        ]
     return "\n".join(lines).rstrip()
 
 
@@ -312,6 +391,22 @@ def message_fill(subject: str, body: str, values: dict[str, str]) -> tuple[str, 
     return subject.format_map(values), body + "\n"
 
 
+def notice_mailboxes(campaign: Campaign, customer: Customer) -> list[Mailbox]:
+    """The mailboxes a message to this customer lists. Before launch: its targeted ones.
+    After: those still to change that still have a campaign finding, so a mailbox fixed
+    since the launch is left out even before its verification is recorded."""
+    if campaign.started_at is None:
+        mailboxes = target_mailboxes(campaign).filter(customer=customer)
+    else:
+        entries = CampaignMailbox.objects.filter(
+            campaign=campaign, customer=customer, status__in=OPEN
+        ).values("mailbox")
+        mailboxes = Mailbox.objects.filter(pk__in=entries).filter(
+            pk__in=with_campaign_findings(campaign)
+        )
+    return list(mailboxes.select_related("current_sheet", "customer__server").order_by("email"))
+
+
 def message_render(
     campaign: Campaign, customer: Customer, *, lang: str | None = None, mailboxes=None
 ) -> tuple[str, str, str]:
@@ -319,14 +414,7 @@ def message_render(
     in the customer's language, about its mailboxes still to change."""
     lang = lang or customer_language(customer)
     if mailboxes is None:
-        mailboxes = [
-            entry.mailbox
-            for entry in CampaignMailbox.objects.filter(
-                campaign=campaign, customer=customer, status__in=OPEN
-            )
-            .select_related("mailbox__current_sheet", "mailbox__customer__server")
-            .order_by("mailbox__email")
-        ]
+        mailboxes = notice_mailboxes(campaign, customer)
     with translation.override(lang):
         values = {
             "customer_name": customer.name,
@@ -380,19 +468,61 @@ def send_slot_wait() -> None:
         time.sleep(wait)
 
 
+def message_build(
+    campaign: Campaign,
+    customer: Customer,
+    recipients: list[str],
+    mailboxes: list[Mailbox],
+    *,
+    headers: dict[str, str] | None = None,
+    test: bool = False,
+    connection=None,
+) -> EmailMessage:
+    """The campaign's message to one customer, as sent; a test copy has a marked subject."""
+    _lang, subject, body = message_render(campaign, customer, mailboxes=mailboxes)
+    return EmailMessage(
+        (TEST_SUBJECT_PREFIX if test else "") + subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+        headers=headers,
+        connection=connection,
+    )
+
+
+def campaign_test_send(campaign: Campaign, customer: Customer, to: str) -> None:
+    """Send `to` the message this customer would get now, subject marked as a test.
+    Nothing is recorded: no notice, no status, no count."""
+    if not to:
+        raise CampaignError(_("Your account has no e-mail address."), field="customer")
+    mailboxes = notice_mailboxes(campaign, customer)
+    if not mailboxes:
+        raise CampaignError(
+            _("This customer has no mailbox to change in this campaign."), field="customer"
+        )
+    message_build(campaign, customer, [to], mailboxes, test=True).send()
+
+
 def notice_send(notice: Notice, connection=None) -> bool:
-    """Send one claimed notice and record the outcome; True when it went out."""
+    """Send one claimed notice and record the outcome; True when it went out. A customer
+    whose mailboxes were all fixed since the launch gets no message."""
     customer, campaign = notice.customer, notice.campaign
     recipients = customer.contact_email_list
     if not recipients:
         return _notice_failed(notice, "the customer has no contact address", final=True)
-    _lang, subject, body = message_render(campaign, customer)
-    message = EmailMessage(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
+    mailboxes = notice_mailboxes(campaign, customer)
+    if not mailboxes:
+        Notice.objects.filter(pk=notice.pk, status=Notice.Status.SENDING).update(
+            status=Notice.Status.SKIPPED, last_error=""
+        )
+        return False
+    message = message_build(
+        campaign,
+        customer,
         recipients,
+        mailboxes,
         headers={"Message-ID": notice.message_id},
+        connection=connection,
     )
     send_slot_wait()
     try:
@@ -403,9 +533,9 @@ def notice_send(notice: Notice, connection=None) -> bool:
         Notice.objects.filter(pk=notice.pk, status=Notice.Status.SENDING).update(
             status=Notice.Status.SENT, sent_at=timezone.now(), last_error=""
         )
-        entries = CampaignMailbox.objects.filter(campaign=campaign, customer=customer).values_list(
-            "pk", flat=True
-        )
+        entries = CampaignMailbox.objects.filter(
+            campaign=campaign, mailbox__in=mailboxes
+        ).values_list("pk", flat=True)
         step(
             list(entries),
             CampaignMailbox.Status.NOTIFIED,
@@ -468,9 +598,28 @@ def reminders_due(today=None) -> int:
 # Cutover and progress
 
 
-def campaign_cutover(campaign: Campaign, *, by=None) -> tuple[int, list[CampaignMailbox]]:
-    """Give every confirmed mailbox its recommended sheet (source: campaign); return how
-    many changed and the mailboxes left (not confirmed)."""
+def campaign_cutover(
+    campaign: Campaign, *, by=None, early: bool = False
+) -> tuple[int, list[CampaignMailbox]]:
+    """Once per campaign, give every confirmed mailbox its recommended sheet (source:
+    campaign); return how many changed and the mailboxes left (not confirmed). Before
+    the cutover date only when `early` says so."""
+    if timezone.localdate() < campaign.cutover and not early:
+        raise CampaignError(
+            _("The cutover date has not come yet: choose to cut over early."), field="early"
+        )
+    with transaction.atomic():
+        claimed = Campaign.objects.filter(
+            pk=campaign.pk, state=Campaign.State.RUNNING, cutover_done_at__isnull=True
+        ).update(cutover_done_at=timezone.now())
+        if not claimed:
+            raise CampaignError(
+                _("The cutover has already been done, or the campaign is not running.")
+            )
+        return _cutover_apply(campaign, by)
+
+
+def _cutover_apply(campaign: Campaign, by) -> tuple[int, list[CampaignMailbox]]:
     changed = 0
     confirmed = CampaignMailbox.objects.filter(
         campaign=campaign, status=CampaignMailbox.Status.CONFIRMED
@@ -485,7 +634,6 @@ def campaign_cutover(campaign: Campaign, *, by=None) -> tuple[int, list[Campaign
             note=campaign.name[:200],
         ):
             changed += 1
-    Campaign.objects.filter(pk=campaign.pk).update(cutover_done_at=timezone.now())
     rest = list(
         CampaignMailbox.objects.filter(campaign=campaign, status__in=OPEN).select_related(
             "mailbox", "customer"

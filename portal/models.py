@@ -134,6 +134,8 @@ class Notice(models.Model):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        # Every mailbox of the customer was fixed before its message went out.
+        SKIPPED = "skipped", _("not needed")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="notices")
     customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="+")

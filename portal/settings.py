@@ -253,7 +253,8 @@ RECOMMENDED_SMTP_ALTERNATIVE = tuple(
 )
 
 # Campaign mail: messages per minute across all workers; attempts before a notice
-# is failed; how long a claimed notice stays with its worker; link lifetime after cutover.
+# is failed; how long a claimed notice stays with its worker; link lifetime after cutover;
+# the fewest days between a launch and the cutover date.
 CAMPAIGN_RATE_PER_MINUTE = env.int("CAMPAIGN_RATE_PER_MINUTE", default=600)
 CAMPAIGN_MAX_ATTEMPTS = env.int("CAMPAIGN_MAX_ATTEMPTS", default=5)
 CAMPAIGN_LEASE_SECONDS = env.int("CAMPAIGN_LEASE_SECONDS", default=120)
@@ -274,6 +275,7 @@ PORTAL_SENDER_NAME = env.str(
     "PORTAL_SENDER_NAME", default=parseaddr(DEFAULT_FROM_EMAIL)[0] or "Mail Settings Portal"
 )
 PORTAL_SIGNATURE = env.str("PORTAL_SIGNATURE", default="", multiline=True)
+CAMPAIGN_MIN_NOTICE_DAYS = env.int("CAMPAIGN_MIN_NOTICE_DAYS", default=7)
 
 # Autoconfig answers are kept this long per domain (mail programs ask often).
 AUTOCONFIG_CACHE_SECONDS = env.int("AUTOCONFIG_CACHE_SECONDS", default=60)

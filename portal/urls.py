@@ -56,6 +56,11 @@ urlpatterns = [
         name="campaign_export",
     ),
     path(
+        "staff/campaigns/<uuid:code>/test-message/",
+        campaign_views.campaign_test_message,
+        name="campaign_test_message",
+    ),
+    path(
         "staff/campaigns/<uuid:code>/<slug:action>/",
         campaign_views.campaign_action,
         name="campaign_action",

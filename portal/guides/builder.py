@@ -288,6 +288,13 @@ def _changes(mailbox: Mailbox, settings: SheetValues, lang: str) -> tuple[list[C
     current = mailbox.current_sheet.values if mailbox.current_sheet else None
     if current is None:
         return [], []
+    return sheet_changes(current, settings, lang)
+
+
+def sheet_changes(
+    current: SheetValues, settings: SheetValues, lang: str
+) -> tuple[list[Change], list[str]]:
+    """Each field that differs (before → after, in words) and the sides that change."""
     changes, sides = [], []
     for name in SHEET_FIELDS:
         before, after = getattr(current, name), getattr(settings, name)

@@ -1,6 +1,7 @@
 """Campaigns: the state machine, one message per customer in its language, once-only
 sending under retries and dead workers, signed links, reminders, verification, cutover."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -234,7 +235,7 @@ def test_cutover_applies_the_recommended_sheet_to_confirmed_mailboxes(
     c = run(campaign(), django_capture_on_commit_callbacks)
     shop = Mailbox.objects.get(email="shop@yamada.example")
     campaigns.mailbox_confirmed(shop.pk)
-    changed, rest = campaigns.campaign_cutover(c)
+    changed, rest = campaigns.campaign_cutover(c, early=True)
     assert changed == 1
     assert {e.mailbox.email for e in rest} == {"order@yamada.example", "info@smith.example"}
     shop.refresh_from_db()
@@ -247,7 +248,7 @@ def test_staff_preview_progress_and_export(
 ):
     client.force_login(support)
     response = client.post(reverse("campaign_new"), {
-        "name": "SSL 移行 2026", "cutover": (timezone.localdate() + timedelta(days=5)).isoformat(),
+        "name": "SSL 移行 2026", "cutover": (timezone.localdate() + timedelta(days=7)).isoformat(),
         "target_codes": ["legacy-hostname"], "reminder_days": "14, 7, 1",
         "subject_ja": "{customer_name} 様", "body_ja": "{mailboxes}\n{deadline}",
         "subject_en": "Dear {customer_name}", "body_en": "{mailboxes}\n{deadline}",
@@ -257,7 +258,10 @@ def test_staff_preview_progress_and_export(
     preview = client.get(
         reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
-    assert "3 mailboxes of 2 customers are targeted" in preview
+    assert (
+        "2 customers, 3 mailboxes to change; 0 targeted customers have nothing to change."
+        in preview
+    )
     assert "Dear " in preview and " 様" in preview
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("campaign_action", kwargs={"code": c.code, "action": "launch"}))
@@ -332,3 +336,246 @@ def test_an_unreachable_smtp_server_is_recorded_per_customer(
     run(campaign(), django_capture_on_commit_callbacks)
     assert {n.attempts for n in Notice.objects.all()} == {1}
     assert all("ConnectionRefusedError" in n.last_error for n in Notice.objects.all())
+
+
+# Targeting: only mailboxes with findings
+
+
+def test_a_campaign_mails_only_the_mailbox_that_needs_a_change_and_reaches_100_percent(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    tanaka = Customer.objects.create(
+        slug="tanaka", name="田中工務店", contact_emails="t@tanaka.example"
+    )
+    make_mailbox(tanaka, "old@tanaka.example", OLD_SHEET)
+    make_mailbox(tanaka, "good@tanaka.example", GOOD_SHEET)
+    make_mailbox(
+        tanaka,
+        "submission@tanaka.example",
+        SheetValues(NEW, 995, "ssl", NEW, 587, "starttls", "smtp-auth"),
+    )
+    c = campaign(target_codes=[])  # no codes: every code the recommended sheet fixes
+    c.target_customers.add(tanaka)
+    run(c, django_capture_on_commit_callbacks)
+
+    [notice] = mail.outbox
+    assert notice.to == ["t@tanaka.example"]
+    assert "old@tanaka.example" in notice.body
+    assert "good@tanaka.example" not in notice.body
+    assert "submission@tanaka.example" not in notice.body
+    assert CampaignMailbox.objects.filter(campaign=c).count() == 1
+
+    sheet_record(
+        Mailbox.objects.get(email="old@tanaka.example"),
+        GOOD_SHEET,
+        source=SettingsSheet.Source.STAFF,
+    )
+    client.force_login(support)
+    page = client.get(
+        reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "100% confirmed or verified." in page
+
+
+def test_the_preview_counts_customers_mailboxes_and_customers_with_nothing_to_change(
+    world, client, support
+):
+    c = campaign(target_codes=[])
+    c.target_customers.add(*Customer.objects.filter(slug__in=["yamada", "fine"]))
+    client.force_login(support)
+    page = client.get(
+        reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert (
+        "1 customers, 2 mailboxes to change; 1 targeted customers have nothing to change." in page
+    )
+    assert "owner@yamada.example" in page
+    assert "x@fine.example" not in page
+
+
+def test_a_mailbox_fixed_before_its_notice_goes_out_is_left_out_of_it(world):
+    c = campaign()
+    campaigns.campaign_start(c.pk)  # on_commit not run: nothing sent yet
+    sheet_record(
+        Mailbox.objects.get(email="shop@yamada.example"),
+        GOOD_SHEET,
+        source=SettingsSheet.Source.STAFF,
+    )
+    sheet_record(
+        Mailbox.objects.get(email="info@smith.example"),
+        GOOD_SHEET,
+        source=SettingsSheet.Source.STAFF,
+    )
+    notices_send(c.pk)
+
+    [notice] = mail.outbox  # Smith Ltd has nothing left to change: no message
+    assert notice.to == ["owner@yamada.example"]
+    assert "order@yamada.example" in notice.body and "shop@yamada.example" not in notice.body
+    assert Notice.objects.get(customer__slug="smith").status == "skipped"
+    assert CampaignMailbox.objects.get(mailbox__email="order@yamada.example").status == "notified"
+
+
+# Mass actions: a confirmation page with the numbers, once only
+
+
+def action_url(c, action):
+    return reverse("campaign_action", kwargs={"code": c.code, "action": action})
+
+
+def test_launch_shows_the_numbers_first_and_a_second_post_sends_nothing_more(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    c = campaign()
+    client.force_login(support)
+    page = client.get(action_url(c, "launch"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Send 2 messages to 2 addresses about 3 mailboxes to change?" in page
+    assert "owner@yamada.example" in page and "it@smith.example" in page
+    c.refresh_from_db()
+    assert c.state == "draft" and not mail.outbox
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(action_url(c, "launch"))
+    c.refresh_from_db()
+    assert c.state == "running" and len(mail.outbox) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(action_url(c, "launch"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "nothing was done" in again.content.decode()
+    assert len(mail.outbox) == 2 and Notice.objects.count() == 2
+
+
+def test_a_cutover_date_closer_than_the_minimum_notice_is_refused(world, client, support, settings):
+    settings.CAMPAIGN_MIN_NOTICE_DAYS = 7
+    client.force_login(support)
+    form = client.post(reverse("campaign_new"), {
+        "name": "x", "cutover": (timezone.localdate() + timedelta(days=6)).isoformat(),
+        "reminder_days": "1", "subject_ja": "s", "body_ja": "b", "subject_en": "s", "body_en": "b",
+        "target_codes": ["legacy-hostname"],
+    }, HTTP_ACCEPT_LANGUAGE="en").content.decode()  # fmt: skip
+    assert "The cutover date must be at least 7 days after the start" in form
+    assert not Campaign.objects.exists()
+
+    past = campaign(cutover=timezone.localdate() - timedelta(days=1))
+    page = client.post(action_url(past, "launch"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The cutover date is in the past." in page
+    soon = campaign(cutover=timezone.localdate() + timedelta(days=10))
+    at = (timezone.localtime() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    page = client.post(
+        action_url(soon, "launch"), {"at": at}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "at least 7 days after the start" in page
+    assert set(Campaign.objects.values_list("state", flat=True)) == {"draft"}
+    assert not Notice.objects.exists()
+
+
+def test_cutover_before_its_date_needs_the_cut_over_early_choice(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    campaigns.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
+    client.force_login(support)
+    page = client.get(action_url(c, "cutover"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Give 1 confirmed mailboxes their new settings now?" in page
+    assert "Cut over early, before the cutover date" in page
+
+    refused = client.post(action_url(c, "cutover"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The cutover date has not come yet: choose to cut over early." in refused
+    c.refresh_from_db()
+    assert c.cutover_done_at is None
+
+    client.post(action_url(c, "cutover"), {"early": "on"})
+    shop = Mailbox.objects.get(email="shop@yamada.example")
+    assert shop.current_sheet.source == "campaign"
+    c.refresh_from_db()
+    done_at = c.cutover_done_at
+    assert done_at
+    client.post(action_url(c, "cutover"), {"early": "on"})
+    c.refresh_from_db()
+    assert c.cutover_done_at == done_at
+    assert SettingsSheet.objects.filter(mailbox=shop).count() == 2
+
+
+def test_cancel_finish_and_exclude_state_their_numbers_before_acting(world, client, support):
+    c = campaign()
+    campaigns.campaign_start(c.pk)  # on_commit not run: both messages still waiting
+    client.force_login(support)
+    cancel = client.get(action_url(c, "cancel"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cancel the campaign? 2 messages not yet sent will not be sent" in cancel
+    finish = client.get(action_url(c, "finish"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Finish the campaign? 3 mailboxes not yet changed stay as they are" in finish
+    entry = CampaignMailbox.objects.get(mailbox__email="info@smith.example")
+    exclude = client.get(
+        action_url(c, "exclude") + f"?entry={entry.pk}", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Exclude info@smith.example from the campaign?" in exclude
+    c.refresh_from_db()
+    assert c.state == "running"
+    assert CampaignMailbox.objects.filter(status="excluded").count() == 0
+
+    client.post(action_url(c, "exclude"), {"entry": entry.pk})
+    entry.refresh_from_db()
+    assert entry.status == "excluded"
+    client.post(action_url(c, "cancel"))
+    c.refresh_from_db()
+    assert c.state == "cancelled"
+    assert set(Notice.objects.values_list("status", flat=True)) == {"failed"}
+
+
+def test_an_entry_of_another_campaign_is_not_found(world, client, support):
+    first, second = campaign(), campaign()
+    campaigns.campaign_start(first.pk)
+    campaigns.campaign_start(second.pk)
+    client.force_login(support)
+    entry = CampaignMailbox.objects.filter(campaign=first).first()
+    assert client.get(action_url(second, "exclude") + f"?entry={entry.pk}").status_code == 404
+    assert client.get(action_url(second, "exclude") + "?entry=x").status_code == 404
+    assert client.get(action_url(second, "delete")).status_code == 404
+
+
+# Send a test to me
+
+
+def test_send_a_test_to_me_sends_the_customers_message_marked_as_a_test(world, client, support):
+    c = campaign()
+    client.force_login(support)
+    response = client.post(
+        reverse("campaign_test_message", kwargs={"code": c.code}), {"customer": "yamada"}
+    )
+    assert response.status_code == 302
+    [test] = mail.outbox
+    _lang, subject, body = campaigns.message_render(c, world[0])
+    assert test.to == ["sue@hosting.example"]
+    assert test.subject == "[TEST] " + subject
+    signed_link = re.compile(r"/l/[^/\s]+/")  # each link is signed with the time
+    assert signed_link.sub("/l/…/", test.body) == signed_link.sub("/l/…/", body)
+    assert "shop@yamada.example" in test.body
+    c.refresh_from_db()
+    assert c.state == "draft"
+    assert not Notice.objects.exists() and not CampaignMailbox.objects.exists()
+
+
+def test_send_a_test_to_me_refuses_a_customer_with_nothing_to_change(world, client, support):
+    c = campaign()
+    client.force_login(support)
+    url = reverse("campaign_test_message", kwargs={"code": c.code})
+    page = client.post(url, {"customer": "fine"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "This customer has no mailbox to change in this campaign." in page
+    page = client.post(url, {"customer": "nobody"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No customer with the ID nobody." in page
+    assert not mail.outbox
+
+
+# What changes, per mailbox
+
+
+def test_the_campaign_link_page_says_what_changes_before_a_program_is_chosen(
+    world, client, django_capture_on_commit_callbacks
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    mailbox = Mailbox.objects.get(email="shop@yamada.example")
+    url = reverse("campaign_link", kwargs={"token": campaigns.link_token(c, mailbox)})
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "What changes" in page
+    assert "Only receiving changes" not in page and "Both receiving and sending change." in page
+    assert f"<del>{OLD}</del>" in page and f"<ins>{NEW}</ins>" in page
+    assert "Which mail program do you use?" in page

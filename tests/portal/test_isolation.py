@@ -125,6 +125,7 @@ COVERED_ELSEWHERE = {
     # Staff admins only: tests/portal/test_audit.py shows support staff and customers a 403.
     "audit_list",
     "audit_export",
+    "campaign_test_message",
 }
 
 
@@ -182,12 +183,13 @@ def test_campaign_pages_are_staff_only(client, alpha_person, support):
         reverse("campaign_detail", kwargs={"code": campaign.code}),
         reverse("campaign_edit", kwargs={"code": campaign.code}),
         reverse("campaign_export", kwargs={"code": campaign.code}),
+        reverse("campaign_action", kwargs={"code": campaign.code, "action": "launch"}),
+        reverse("campaign_test_message", kwargs={"code": campaign.code}),
     ]
-    action = reverse("campaign_action", kwargs={"code": campaign.code, "action": "launch"})
     client.force_login(alpha_person)
     for url in urls:
         assert client.get(url).status_code == 403
-    assert client.post(action).status_code == 403
+        assert client.post(url).status_code == 403
     client.force_login(support)
     for url in urls:
         assert client.get(url).status_code == 200

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_mail_domains'),
-        ('portal', '0001_initial'),
+        ('portal', '0002_notice_status_skipped'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
