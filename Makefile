@@ -19,12 +19,18 @@ install: $(VENV)/.installed
 .env:
 	printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(40))')" > $@
 
+# The demo's mail servers answer for the demo's server names on loopback (README: "The
+# demo's servers"); the probe settings that point at them are added to .env once.
 run: install .env
+	@grep -q "^# The demo's mail servers" .env || $(PY) manage.py demo_mailservers --print-env >> .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 & \
-	$(VENV)/bin/celery -A portal beat --loglevel=INFO & \
+	@rm -f var/demo-mail/ready; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py demo_mailservers & pids="$$!"; \
+	for _ in $$(seq 100); do test -f var/demo-mail/ready && break; sleep 0.1; done; \
+	$(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 & pids="$$pids $$!"; \
+	$(VENV)/bin/celery -A portal beat --loglevel=INFO & pids="$$pids $$!"; \
 	echo; echo "  Mail Settings Portal: http://$(HOST):$(PORT)/  (staff: /staff/, admin: /admin/)"; echo; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
