@@ -57,7 +57,7 @@ class ProbeOptions:
     resolve: Mapping[str, str] = field(default_factory=dict)  # host -> IP, like curl --resolve
     # port -> the port actually connected to (the demo's servers without root); the
     # result still names the endpoint's own port.
-    ports: Mapping[int, int] = field(default_factory=dict)
+    port_map: Mapping[int, int] = field(default_factory=dict)
     check_versions: bool = True
     retries: int = 1  # a refused or timed-out connection is tried again this many times
     retry_delay: float = 1.0
@@ -329,7 +329,7 @@ async def _converse(
     seen: Exchange,
 ) -> None:
     reader, writer = await open_tcp(
-        address, options.ports.get(endpoint.port, endpoint.port), options
+        address, options.port_map.get(endpoint.port, endpoint.port), options
     )
     seen.reachable = True
     dialog: Dialog = DIALOGS[endpoint.protocol](reader, writer, options)

@@ -24,7 +24,7 @@ def probe_options() -> ProbeOptions:
         retry_delay=settings.PROBE_RETRY_DELAY,
         ca_file=settings.PROBE_CA_FILE,
         resolve=dict(settings.PROBE_RESOLVE),
-        ports=dict(settings.PROBE_PORT_MAP),
+        port_map=dict(settings.PROBE_PORT_MAP),
     )
 
 

@@ -7,8 +7,10 @@ import asyncio
 import csv
 import io
 import random
+import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -62,7 +64,7 @@ def probe(demo_servers, host: str, port: int, protocol: str, security: str) -> P
         timeout=5,
         retry_delay=0.1,
         resolve=demo_resolve(),
-        ports=demo_servers.ports,
+        port_map=demo_servers.ports,
         ca_file=demo_servers.ca_file,
     )
     return asyncio.run(probe_endpoint(Endpoint(host, port, protocol, security), options))
@@ -167,11 +169,25 @@ def test_the_env_lines_point_the_probes_at_the_demo_servers(tmp_path):
     assert "PROBE_PORT_MAP=25=10025,110=10110,143=10143,465=10465,587=10587,993=10993,995=10995" in mapped  # fmt: skip
 
 
+def test_make_run_adds_the_env_lines_once(tmp_path):
+    """The Makefile looks for the lines' first comment before adding them again."""
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    marker = re.search(r'grep -q "\^(# [^"]+)" \.env', makefile).group(1)
+    assert demo_env(tmp_path, {})[0].startswith(marker)
+
+
+def test_the_command_prints_the_env_lines(capsys):
+    call_command("demo_mailservers", "--print-env")
+    output = capsys.readouterr().out
+    assert "PROBE_RESOLVE=mail.hosting.example=127.0.0.11," in output
+    assert "PROBE_CA_FILE=" in output and "demo-mail/ca.pem" in output
+
+
 def test_the_port_map_setting_reaches_the_probe(settings):
     from checks.sweep import probe_options
 
     settings.PROBE_PORT_MAP = {995: 10995}
-    assert probe_options().ports == {995: 10995}
+    assert probe_options().port_map == {995: 10995}
 
 
 def demo_sweep(django_capture_on_commit_callbacks) -> None:
