@@ -23,12 +23,18 @@ install: $(VENV)/.installed
 # Mailed links must reach the server `make run` starts: PORTAL_URL from the environment or
 # .env wins, else it is http://HOST:PORT.
 run: export PORTAL_URL := $(or $(PORTAL_URL),$(shell sed -n 's/^PORTAL_URL=//p' .env 2>/dev/null | tr -d "\"'" | tail -n 1),http://$(HOST):$(PORT))
+# The demo's mail servers answer for the demo's server names on loopback (README: "The
+# demo's servers"); the probe settings that point at them are added to .env once.
 run: install .env
+	@grep -q "^# The demo's mail servers" .env || $(PY) manage.py demo_mailservers --print-env >> .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 & \
-	$(VENV)/bin/celery -A portal beat --loglevel=INFO & \
+	@rm -f var/demo-mail/ready; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py demo_mailservers & pids="$$!"; \
+	for _ in $$(seq 100); do test -f var/demo-mail/ready && break; sleep 0.1; done; \
+	$(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 & pids="$$pids $$!"; \
+	$(VENV)/bin/celery -A portal beat --loglevel=INFO & pids="$$pids $$!"; \
 	echo; echo "  Mail Settings Portal: http://$(HOST):$(PORT)/  (staff: /staff/, admin: /admin/)"; \
 	echo "  Links in mail: $(PORTAL_URL)/"; echo; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)

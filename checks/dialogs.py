@@ -22,6 +22,7 @@ class ProbeFailure(Exception):
         self.code = code
         self.message = message
         self.seen: Any = None
+        self.trusted: bool | None = None  # when it failed after a TLS handshake
 
 
 class Dialog(ABC):

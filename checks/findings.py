@@ -46,7 +46,13 @@ RULES: dict[str, tuple[str, str, str]] = {
     ),
     "pop-before-smtp": (MEDIUM, "s.side = 'outgoing' AND s.smtp_auth = 'pop-before-smtp'", "''"),
     "no-smtp-auth": (HIGH, "s.side = 'outgoing' AND s.smtp_auth = 'none'", "''"),
-    "endpoint-unreachable": (HIGH, "r.error <> ''", "r.error"),
+    # Like an alert, only after PROBE_CONFIRM_AFTER failed probes in a row (one
+    # network blip must not flag every mailbox on a server); gone at the first success.
+    "endpoint-unreachable": (
+        HIGH,
+        "r.error <> '' AND e.consecutive_failures >= %(confirm_after)s",
+        "r.error",
+    ),
     "cert-name-mismatch": (HIGH, "r.cert_hostname_match = %(false)s", "s.host"),
     "cert-expired": (HIGH, "r.cert_not_after < %(now)s", "r.cert_not_after"),
     "cert-expiring": (
@@ -105,6 +111,7 @@ def _wanted_sql(mailbox_ids: list[int] | None) -> tuple[str, dict]:
         "soon": now + timedelta(days=settings.PROBE_EXPIRY_WARNING_DAYS),
         "true": True,
         "false": False,
+        "confirm_after": settings.PROBE_CONFIRM_AFTER,
     }
     mask = " + ".join(
         f"(CASE WHEN {condition} THEN {1 << bit} ELSE 0 END)"
@@ -216,6 +223,7 @@ def fingerprint() -> str:
             (
                 endpoint.pk,
                 r.error,
+                endpoint.consecutive_failures >= settings.PROBE_CONFIRM_AFTER,
                 r.cert_trusted,
                 r.cert_hostname_match,
                 r.cert_not_after is not None and r.cert_not_after < now,
@@ -224,7 +232,7 @@ def fingerprint() -> str:
                 r.plaintext_auth_before_tls,
             )
         )
-    parts.append(settings.PROBE_EXPIRY_WARNING_DAYS)
+    parts.append((settings.PROBE_EXPIRY_WARNING_DAYS, settings.PROBE_CONFIRM_AFTER))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

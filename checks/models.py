@@ -34,6 +34,9 @@ class Endpoint(models.Model):
     state = models.JSONField(default=dict, blank=True)
     pending_state = models.JSONField(default=dict, blank=True)
     pending_count = models.PositiveIntegerField(default=0)
+    # Probes in a row that did not complete; the first that does resets it. The
+    # endpoint-unreachable finding waits for PROBE_CONFIRM_AFTER of them.
+    consecutive_failures = models.PositiveIntegerField(default=0)
     check_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -55,6 +55,9 @@ class ProbeOptions:
     max_bytes: int = 64 * 1024  # read from one connection at most
     ca_file: str | None = None  # added to the system store
     resolve: Mapping[str, str] = field(default_factory=dict)  # host -> IP, like curl --resolve
+    # port -> the port actually connected to (the demo's servers without root); the
+    # result still names the endpoint's own port.
+    port_map: Mapping[int, int] = field(default_factory=dict)
     check_versions: bool = True
     retries: int = 1  # a refused or timed-out connection is tried again this many times
     retry_delay: float = 1.0
@@ -325,7 +328,9 @@ async def _converse(
     context: ssl.SSLContext | None,
     seen: Exchange,
 ) -> None:
-    reader, writer = await open_tcp(address, endpoint.port, options)
+    reader, writer = await open_tcp(
+        address, options.port_map.get(endpoint.port, endpoint.port), options
+    )
     seen.reachable = True
     dialog: Dialog = DIALOGS[endpoint.protocol](reader, writer, options)
     try:
@@ -430,7 +435,7 @@ async def _probe(
         result = _learned(result, failure.seen, None)
         return replace(result, error="tls-handshake-failed", error_message=str(failure))
     except ProbeFailure as failure:
-        result = _learned(result, failure.seen, trusted)
+        result = _learned(result, failure.seen, failure.trusted)
         return replace(result, error=failure.code, error_message=failure.message)
     result = _learned(result, seen, trusted)
     if endpoint.security != "none" and options.check_versions:
@@ -458,11 +463,18 @@ async def _tls_exchange(
             return await exchange_with_retry(
                 endpoint, address, options, limiter, context(True)
             ), True
+        except ProbeFailure as failure:
+            failure.trusted = True  # the verified handshake was made; what came after failed
+            raise
         except TlsFailure as failure:
             if failure.verify:
-                seen = await exchange_with_retry(
-                    endpoint, address, options, limiter, context(False)
-                )
+                try:
+                    seen = await exchange_with_retry(
+                        endpoint, address, options, limiter, context(False)
+                    )
+                except ProbeFailure as failure:
+                    failure.trusted = False
+                    raise
                 return seen, False
             first_failure = first_failure or failure
     raise first_failure

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from checks.models import Endpoint, Event, ProbeResult, Sweep
 from checks.probes import ProbeResult as ProbeOutcome
-from checks.states import observed_state, transition
+from checks.states import failures_counted, observed_state, transition
 
 
 def _row(
@@ -50,19 +50,26 @@ def results_record(
         events = []
         for row in rows:
             endpoint = endpoints[row.endpoint_id]
+            observed = observed_state(
+                outcomes[endpoint.pk].as_dict(), settings.PROBE_EXPIRY_WARNING_DAYS
+            )
             step = transition(
                 endpoint.state,
                 endpoint.pending_state,
                 endpoint.pending_count,
-                observed_state(outcomes[endpoint.pk].as_dict(), settings.PROBE_EXPIRY_WARNING_DAYS),
+                observed,
                 confirm_after=settings.PROBE_CONFIRM_AFTER,
+            )
+            endpoint.consecutive_failures = failures_counted(
+                endpoint.consecutive_failures, observed
             )
             endpoint.last_result = row
             endpoint.state, endpoint.pending_state = step.state, step.pending_state
             endpoint.pending_count = step.pending_count
             events += [Event(endpoint=endpoint, kind=k, detail=d) for k, d in step.events]
         Endpoint.objects.bulk_update(
-            endpoints.values(), ["last_result", "state", "pending_state", "pending_count"]
+            endpoints.values(),
+            ["last_result", "state", "pending_state", "pending_count", "consecutive_failures"],
         )
         Event.objects.bulk_create(events)
     return rows

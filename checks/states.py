@@ -28,6 +28,11 @@ def observed_state(result: dict[str, Any], expiry_days: int) -> dict[str, Any]:
     }
 
 
+def failures_counted(previous: int, observed: dict[str, Any]) -> int:
+    """Failed probes in a row: one more after a failure, none after a success."""
+    return 0 if observed["working"] else previous + 1
+
+
 def merged(previous: dict[str, Any], observed: dict[str, Any]) -> dict[str, Any]:
     """What is known now: each observed fact, or the previous one where the probe could not tell."""
     return {

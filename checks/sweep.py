@@ -24,6 +24,7 @@ def probe_options() -> ProbeOptions:
         retry_delay=settings.PROBE_RETRY_DELAY,
         ca_file=settings.PROBE_CA_FILE,
         resolve=dict(settings.PROBE_RESOLVE),
+        port_map=dict(settings.PROBE_PORT_MAP),
     )
 
 

@@ -216,6 +216,14 @@ PROBE_CA_FILE = env.str("PROBE_CA_FILE", default="") or None  # added to the sys
 PROBE_RESOLVE = dict(
     item.split("=", 1) for item in env.list("PROBE_RESOLVE", default=[]) if "=" in item
 )
+# For the demo's servers without root (see README): "995=10995,..." connects to 10995
+# whenever an endpoint says 995. Never set in production.
+PROBE_PORT_MAP = {
+    int(port): int(actual)
+    for port, actual in (
+        item.split("=", 1) for item in env.list("PROBE_PORT_MAP", default=[]) if "=" in item
+    )
+}
 # The endpoints the company offers on every current server name: protocol:port:security.
 PROBE_OFFERED = env.list(
     "PROBE_OFFERED",

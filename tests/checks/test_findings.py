@@ -6,11 +6,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import Customer, ServerName, SettingsSheet, sheet_record
+from accounts.models import Customer, Mailbox, ServerName, SettingsSheet, sheet_record
 from accounts.sheets import SheetValues
 from checks.findings import findings_recompute, open_findings, summary_counts
 from checks.fixes import recommended_sheet
 from checks.models import Endpoint, Finding, FindingSummary, ProbeResult
+from checks.probes import ProbeResult as Outcome
+from checks.recording import results_record
 from checks.sweep import sweep_start
 from tests.conftest import make_mailbox
 
@@ -99,6 +101,7 @@ def probed(host, port, protocol, security, **result):
         endpoint=endpoint, checked_at=timezone.now(), **{"reachable": True, **result}
     )
     endpoint.last_result = row
+    endpoint.consecutive_failures = 2 if row.error else 0  # as recorded after two failed sweeps
     endpoint.save()
 
 
@@ -144,6 +147,42 @@ def test_probe_rules_follow_the_latest_probe_of_the_endpoint_used(registry, cust
     )
     findings_recompute(force=True)
     assert codes_of(mailbox) == {("incoming", code)}
+
+
+CONNECTED = Outcome(NEW, 993, "imap", "ssl", reachable=True, tls_version="TLSv1.3")
+REFUSED = Outcome(NEW, 993, "imap", "ssl", reachable=False, error="refused")
+TIMED_OUT = Outcome(NEW, 993, "imap", "ssl", reachable=True, error="timeout")
+
+
+@pytest.mark.parametrize(
+    ("confirm_after", "probes", "flagged"),
+    [
+        (2, [REFUSED], False),
+        (2, [REFUSED, REFUSED], True),
+        (2, [REFUSED, TIMED_OUT], True),
+        (2, [REFUSED, CONNECTED], False),
+        (2, [REFUSED, REFUSED, CONNECTED], False),
+        (2, [REFUSED, CONNECTED, REFUSED], False),
+        (2, [CONNECTED, REFUSED, REFUSED, REFUSED], True),
+        (3, [REFUSED, REFUSED], False),
+        (3, [REFUSED, REFUSED, REFUSED], True),
+        (1, [REFUSED], True),
+    ],
+)
+def test_an_endpoint_is_unreachable_only_after_failed_probes_in_a_row(
+    registry, customer, settings, confirm_after, probes, flagged
+):
+    """One network blip must not flag every mailbox on a server; the first success clears it."""
+    settings.PROBE_CONFIRM_AFTER = confirm_after
+    mailboxes = [make_mailbox(customer, f"u{n}@alpha.example", GOOD) for n in range(3)]
+    Mailbox.objects.update(protocol="imap")
+    endpoint = Endpoint.objects.create(host=NEW, port=993, protocol="imap", security="ssl")
+    for outcome in probes:
+        results_record({endpoint.pk: outcome}, sweep=None, at=timezone.now())
+        findings_recompute()
+    expected = {("incoming", "endpoint-unreachable")} if flagged else set()
+    for mailbox in mailboxes:
+        assert codes_of(mailbox) == expected
 
 
 def test_a_healthy_probe_adds_nothing(registry, customer):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
@@ -87,8 +88,8 @@ WHERE s.mailbox_id = m.id AND s.version = 1 AND m.current_sheet_id IS NULL
 # certificate; the plain ports offer passwords in the clear.
 ENDPOINTS = """
 INSERT INTO checks_endpoint (code, host, port, protocol, security, in_registry, in_sheets,
-    created_at, state, pending_state, pending_count)
-SELECT gen_random_uuid(), host, port, protocol, security, false, true, now(), '{}', '{}', 0 FROM (
+    created_at, state, pending_state, pending_count, consecutive_failures)
+SELECT gen_random_uuid(), host, port, protocol, security, false, true, now(), '{}', '{}', 0, 0 FROM (
     SELECT DISTINCT s.incoming_host AS host, s.incoming_port AS port, m.protocol AS protocol,
            s.incoming_security AS security
     FROM accounts_mailbox m JOIN accounts_settingssheet s ON s.id = m.current_sheet_id
@@ -110,8 +111,11 @@ SELECT e.id, now(), e.host LIKE '%%hosting.example',
   CASE WHEN e.security = 'none' THEN NULL ELSE e.host LIKE 'mail%%.hosting.example' END
 FROM checks_endpoint e
 """
+# A name that does not resolve has failed long enough to be an endpoint-unreachable finding.
 LATEST = """
-UPDATE checks_endpoint e SET last_result_id = r.id FROM checks_proberesult r
+UPDATE checks_endpoint e SET last_result_id = r.id,
+  consecutive_failures = CASE WHEN r.error <> '' THEN %(confirm_after)s ELSE 0 END
+FROM checks_proberesult r
 WHERE r.endpoint_id = e.id
 """
 
@@ -129,7 +133,11 @@ class Command(BaseCommand):
             raise CommandError("generate_mailboxes needs PostgreSQL (DATABASE_URL=postgres://...)")
         if options["mailboxes"] < 1 or not 1 <= options["customers"] <= options["mailboxes"]:
             raise CommandError("use at least one mailbox, and 1 to --mailboxes customers")
-        params = {"mailboxes": options["mailboxes"], "customers": options["customers"]}
+        params = {
+            "mailboxes": options["mailboxes"],
+            "customers": options["customers"],
+            "confirm_after": settings.PROBE_CONFIRM_AFTER,
+        }
         started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
             for statement in [
