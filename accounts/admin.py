@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group, User
 
 from accounts.models import (
     Customer,
@@ -73,3 +75,49 @@ class MailDomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "customer", "server", "protocol", "login"]
     search_fields = ["domain", "customer__slug", "customer__name"]
     autocomplete_fields = ["customer", "server"]
+
+
+# Who holds which powers is for superusers alone: a staff admin (group `admin`) may
+# manage people, but never tick staff or superuser status, groups or permissions —
+# on itself or anyone — and never touch a superuser's account or the groups.
+POWER_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, *POWER_FIELDS)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Group)
+class GroupAdmin(auth_admin.GroupAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
