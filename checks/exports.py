@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from accounts.csvfiles import cell_safe
 from checks.findings import CODES, open_findings
 from checks.fixes import explanation
 from checks.models import Finding
@@ -84,7 +85,7 @@ def csv_lines(rows: Iterator[dict[str, str]], *, bom: bool = False) -> Iterator[
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(row)
+        writer.writerow({name: cell_safe(value) for name, value in row.items()})
         yield buffer.getvalue()
 
 

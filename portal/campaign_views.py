@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.csvfiles import cell_safe
 from accounts.models import Confirmation, Customer
 from checks.findings import CODES
 from portal import campaigns
@@ -291,10 +292,10 @@ def campaign_export(request, code):
         .order_by("customer__slug", "mailbox__email")
         .iterator()
     ):
-        writer.writerow([
+        writer.writerow([cell_safe(value) for value in (
             entry.customer.slug, entry.mailbox.email, entry.status,
             *[(t.isoformat() if t else "") for t in (entry.notified_at, entry.viewed_at, entry.confirmed_at, entry.verified_at)],
-        ])  # fmt: skip
+        )])  # fmt: skip
     return response
 
 

@@ -1,6 +1,8 @@
 """Campaigns: the state machine, one message per customer in its language, once-only
 sending under retries and dead workers, signed links, reminders, verification, cutover."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -332,3 +334,20 @@ def test_an_unreachable_smtp_server_is_recorded_per_customer(
     run(campaign(), django_capture_on_commit_callbacks)
     assert {n.attempts for n in Notice.objects.all()} == {1}
     assert all("ConnectionRefusedError" in n.last_error for n in Notice.objects.all())
+
+
+def test_campaign_export_shows_formula_like_values_as_text(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    hostile = Customer.objects.create(slug="-2-3", name="悪意", contact_emails="x@evil.example")
+    make_mailbox(hostile, "=1+2@evil.example", OLD_SHEET)
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    client.force_login(support)
+
+    export = client.get(reverse("campaign_export", kwargs={"code": c.code})).content.decode(
+        "utf-8-sig"
+    )
+
+    rows = list(csv.DictReader(io.StringIO(export)))
+    assert ("'-2-3", "'=1+2@evil.example") in [(r["customer"], r["email"]) for r in rows]
+    assert ("yamada", "shop@yamada.example") in [(r["customer"], r["email"]) for r in rows]
