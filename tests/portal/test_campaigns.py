@@ -351,3 +351,58 @@ def test_campaign_export_shows_formula_like_values_as_text(
     rows = list(csv.DictReader(io.StringIO(export)))
     assert ("'-2-3", "'=1+2@evil.example") in [(r["customer"], r["email"]) for r in rows]
     assert ("yamada", "shop@yamada.example") in [(r["customer"], r["email"]) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "{customer_name:>100000000}",
+            "{customer_name:>100000000}: formatting after “:” is not allowed",
+        ),
+        ("{customer_name:{deadline}}", "formatting after “:” is not allowed"),
+        ("{x!r}", "{x!r}: “!r” is not allowed"),
+        ("{x!r}", "unknown placeholder {x}"),
+        ("{customer_name!s}", "“!s” is not allowed"),
+        ("{customer_name.__class__}", "{customer_name.__class__}: “.” and “[…]” are not allowed"),
+        ("{mailboxes[0]}", "{mailboxes[0]}: “.” and “[…]” are not allowed"),
+        ("{}", "unknown placeholder {}"),
+        ("{0}", "unknown placeholder {0}"),
+    ],
+)
+def test_only_plain_placeholders_are_allowed(text, problem):
+    with translation.override("en"):
+        problems = campaigns.template_problems(f"{text} 様")
+
+    assert any(problem in p for p in problems), problems
+
+
+def test_plain_placeholders_and_doubled_braces_are_fine():
+    assert campaigns.template_problems("{customer_name} 様 {{x}} {deadline}\n{mailboxes}") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "problem"),
+    [
+        ("subject_ja", "{customer_name:>100000000} 様", "formatting after “:” is not allowed"),
+        ("body_en", "Dear {customer_name.__class__}", "“.” and “[…]” are not allowed"),
+        ("body_ja", "{mailboxes[0]}", "“.” and “[…]” are not allowed"),
+        ("subject_en", "{x!r}", "“!r” is not allowed"),
+    ],
+)
+def test_the_form_names_the_placeholder_problem(world, client, support, field, text, problem):
+    client.force_login(support)
+    data = {
+        "name": "x", "cutover": "2027-01-01", "reminder_days": "7", "subject_ja": "s",
+        "body_ja": "b", "subject_en": "s", "body_en": "b", field: text,
+    }  # fmt: skip
+
+    page = client.post(reverse("campaign_new"), data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert problem in page
+    assert not Campaign.objects.exists()
+
+
+def test_a_draft_with_a_format_spec_cannot_launch(world):
+    with pytest.raises(campaigns.CampaignError, match="formatting after"):
+        campaigns.campaign_launch(campaign(body_en="{customer_name:>100000000}"))
