@@ -67,10 +67,8 @@ def template_problems(text: str) -> list[str]:
         return [_("the text has a stray brace: %(error)s") % {"error": error}]
     problems: list[str] = []
     for name, spec, conversion in fields:
-        written = "{%s%s%s}" % (
-            name,
-            f"!{conversion}" if conversion else "",
-            f":{spec}" if spec else "",
+        written = "".join(
+            ("{", name, f"!{conversion}" if conversion else "", f":{spec}" if spec else "", "}")
         )
         written = written if len(written) <= 60 else written[:59] + "…"
         base = name.split(".", 1)[0].split("[", 1)[0]
