@@ -308,18 +308,18 @@ def campaign_link(request, token):
     except signing.BadSignature:
         raise Http404 from None
     mailbox = entry.mailbox
+    closed = campaigns.link_closed(entry)
+    if closed:  # nothing to view or confirm any more, whatever is posted
+        return render(request, "campaigns/link_closed.html", {"mailbox": mailbox, "closed": closed})
     client = request.GET.get("client") or mailbox.mail_client or ""
+    client = client if client in CATALOG else ""
     if request.method == "POST" and request.POST.get("confirm"):
         Confirmation.objects.create(mailbox=mailbox, confirmed_by=None, mail_client=client)
         campaigns.mailbox_confirmed(mailbox.pk)
         messages.success(request, _("Thank you. We have noted that you changed your settings."))
-        return redirect(request.path + (f"?client={client}" if client in CATALOG else ""))
+        return redirect(request.path + (f"?client={client}" if client else ""))
     campaigns.mailbox_viewed(entry)
-    guide = (
-        guide_build(mailbox, client, translation.get_language() or "ja")
-        if client in CATALOG
-        else None
-    )
+    guide = guide_build(mailbox, client, translation.get_language() or "ja") if client else None
     return render(
         request,
         "campaigns/link.html",

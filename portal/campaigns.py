@@ -222,9 +222,22 @@ def link_resolve(token: str) -> CampaignMailbox:
     if entry is None:
         raise signing.BadSignature("no such campaign mailbox")
     last_day = entry.campaign.cutover + timedelta(days=settings.CAMPAIGN_LINK_DAYS_AFTER_CUTOVER)
-    if timezone.localdate() > last_day or entry.campaign.state == Campaign.State.CANCELLED:
+    if timezone.localdate() > last_day:
         raise signing.SignatureExpired("the campaign's links have expired")
     return entry
+
+
+LINK_OVER, LINK_EXCLUDED = "over", "excluded"
+
+
+def link_closed(entry: CampaignMailbox) -> str | None:
+    """Why a link no longer takes "I have changed my settings": the campaign is over
+    (finished or cancelled), or staff excluded the mailbox. None while it does."""
+    if entry.campaign.state != Campaign.State.RUNNING:
+        return LINK_OVER
+    if entry.status == CampaignMailbox.Status.EXCLUDED:
+        return LINK_EXCLUDED
+    return None
 
 
 def step(entry_ids, status: str, field: str, *, only_from=OPEN) -> int:

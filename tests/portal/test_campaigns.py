@@ -11,7 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Customer, Mailbox, ServerName, SettingsSheet, sheet_record
+from accounts.models import Confirmation, Customer, Mailbox, ServerName, SettingsSheet, sheet_record
 from accounts.sheets import SheetValues
 from portal import campaigns
 from portal.models import Campaign, CampaignMailbox, Notice
@@ -406,3 +406,85 @@ def test_the_form_names_the_placeholder_problem(world, client, support, field, t
 def test_a_draft_with_a_format_spec_cannot_launch(world):
     with pytest.raises(campaigns.CampaignError, match="formatting after"):
         campaigns.campaign_launch(campaign(body_en="{customer_name:>100000000}"))
+
+
+def link_of(c, email):
+    return reverse(
+        "campaign_link", kwargs={"token": campaigns.link_token(c, Mailbox.objects.get(email=email))}
+    )
+
+
+@pytest.mark.parametrize(
+    ("end", "english", "japanese"),
+    [
+        (campaigns.campaign_finish, "This campaign is over", "この移行キャンペーンは終了しました"),
+        (campaigns.campaign_cancel, "This campaign is over", "この移行キャンペーンは終了しました"),
+    ],
+)
+def test_a_finished_or_cancelled_campaigns_link_says_it_is_over_and_confirms_nothing(
+    world, client, django_capture_on_commit_callbacks, end, english, japanese
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    end(c)
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page_ja = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    client.post(url, {"confirm": "1"})
+
+    assert english in page and "I have changed my settings" not in page
+    assert japanese in page_ja
+    entry = CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example")
+    assert entry.status == "notified" and entry.viewed_at is None and entry.confirmed_at is None
+    assert not Confirmation.objects.exists()
+
+
+def test_an_excluded_mailboxs_link_says_so_and_confirms_nothing(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    entry = CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example")
+    client.force_login(support)
+    client.post(
+        reverse("campaign_action", kwargs={"code": c.code, "action": "exclude"}),
+        {"entry": entry.pk},
+    )
+    client.logout()
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page_ja = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    client.post(url, {"confirm": "1"})
+
+    assert "This mailbox is not part of this campaign" in page
+    assert "I have changed my settings" not in page
+    assert "このメールアカウントはこの移行キャンペーンの対象ではありません" in page_ja
+    entry.refresh_from_db()
+    assert entry.status == "excluded" and entry.confirmed_at is None
+    assert not Confirmation.objects.exists()
+    other = CampaignMailbox.objects.get(campaign=c, mailbox__email="order@yamada.example")
+    assert other.status == "notified"  # the customer's other mailbox still takes its link
+    assert (
+        "I have changed my settings"
+        in client.get(
+            link_of(c, "order@yamada.example"), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+    )
+
+
+@pytest.mark.parametrize("client_id", ["x" * 40, "thunderbird\x00", "../admin"])
+def test_a_link_ignores_a_mail_program_it_does_not_know(
+    world, client, django_capture_on_commit_callbacks, client_id
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, {"client": client_id}, HTTP_ACCEPT_LANGUAGE="en")
+    confirmed = client.post(f"{url}?client={client_id[:40]}", {"confirm": "1"})
+
+    assert page.status_code == 200 and "Which mail program do you use?" in page.content.decode()
+    assert confirmed.status_code == 302 and confirmed["Location"] == url
+    assert Confirmation.objects.get().mail_client == ""
+    assert CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example").status == (
+        "confirmed"
+    )
