@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 
+from accounts.forms import TextCheckedAdmin
 from accounts.models import (
     Customer,
     ImportBatch,
@@ -13,21 +14,21 @@ from accounts.models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TextCheckedAdmin, admin.TabularInline):
     model = Membership
     autocomplete_fields = ["user"]
     extra = 1
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(TextCheckedAdmin, admin.ModelAdmin):
     list_display = ["slug", "name", "language", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
 
 
 @admin.register(ServerName)
-class ServerNameAdmin(admin.ModelAdmin):
+class ServerNameAdmin(TextCheckedAdmin, admin.ModelAdmin):
     list_display = ["hostname", "status", "replaced_by", "updated_at"]
     list_filter = ["status"]
     search_fields = ["hostname"]
@@ -35,7 +36,7 @@ class ServerNameAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin):
+class MailboxAdmin(TextCheckedAdmin, admin.ModelAdmin):
     list_display = ["email", "customer", "username", "protocol"]
     list_filter = ["protocol"]
     search_fields = ["email", "username"]
@@ -44,7 +45,7 @@ class MailboxAdmin(admin.ModelAdmin):
 
 
 @admin.register(SettingsSheet)
-class SettingsSheetAdmin(admin.ModelAdmin):
+class SettingsSheetAdmin(TextCheckedAdmin, admin.ModelAdmin):
     """History is evidence: versions are only ever added (through the staff pages or imports)."""
 
     list_display = ["mailbox", "version", "incoming_host", "outgoing_host", "source", "created_at"]
@@ -63,7 +64,7 @@ class SettingsSheetAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(TextCheckedAdmin, admin.ModelAdmin):
     list_display = ["filename", "kind", "status", "uploaded_by", "created_at", "applied_at"]
     list_filter = ["kind", "status"]
     exclude = ["content"]
@@ -71,7 +72,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(MailDomain)
-class MailDomainAdmin(admin.ModelAdmin):
+class MailDomainAdmin(TextCheckedAdmin, admin.ModelAdmin):
     list_display = ["domain", "customer", "server", "protocol", "login"]
     search_fields = ["domain", "customer__slug", "customer__name"]
     autocomplete_fields = ["customer", "server"]
@@ -87,7 +88,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(TextCheckedAdmin, auth_admin.UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
         if request.user.is_superuser:
@@ -106,7 +107,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(auth_admin.GroupAdmin):
+class GroupAdmin(TextCheckedAdmin, auth_admin.GroupAdmin):
     def has_module_permission(self, request):
         return request.user.is_superuser
 

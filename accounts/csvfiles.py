@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from accounts.sheets import SheetValueError
+from accounts.sheets import SheetValueError, printable
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -124,7 +124,7 @@ def header_problems(names: list[str], required: tuple[str, ...], known: set[str]
             problems.append(
                 Problem(
                     1,
-                    name or "-",
+                    printable(name[:60]) or "-",
                     _("unknown column; the columns are %(columns)s")
                     % {"columns": ",".join(required)},
                 )

@@ -34,17 +34,17 @@ def findings_filter(params: dict[str, str]) -> QuerySet[Finding]:
     code = params.get("code", "")
     if code:
         if code not in CODES:
-            raise FilterError(f"unknown code {code!r}; the codes are {', '.join(CODES)}")
+            raise FilterError(f"unknown code “{code}”; the codes are {', '.join(CODES)}")
         findings = findings.filter(code=code)
     severity = params.get("severity", "")
     if severity:
         if severity not in Finding.Severity.values:
-            raise FilterError(f"unknown severity {severity!r}; use high or medium")
+            raise FilterError(f"unknown severity “{severity}”; use high or medium")
         findings = findings.filter(severity=severity)
     side = params.get("side", "")
     if side:
         if side not in Finding.Side.values:
-            raise FilterError(f"unknown side {side!r}; use incoming or outgoing")
+            raise FilterError(f"unknown side “{side}”; use incoming or outgoing")
         findings = findings.filter(side=side)
     if params.get("customer"):
         findings = findings.filter(mailbox__customer__slug=params["customer"].strip().lower())

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.csvfiles import cell_safe
+from accounts.forms import TextChecked
 from accounts.models import Confirmation, Customer
 from checks.findings import CODES
 from portal import campaigns
@@ -28,7 +29,7 @@ from portal.guides.catalog import CATALOG
 from portal.models import Campaign, CampaignMailbox, Notice
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(TextChecked, forms.ModelForm):
     # Customer IDs as text: a select of every customer would be thousands of options.
     customer_ids = forms.CharField(
         label=gettext_lazy("customers"),
@@ -264,9 +265,10 @@ def campaign_action(request, code, action):
                 % {"changed": changed, "rest": len(rest)},
             )
         elif action == "exclude":
-            entry = get_object_or_404(
-                CampaignMailbox, campaign=campaign, pk=request.POST.get("entry")
-            )
+            entry_id = request.POST.get("entry", "")
+            if not (entry_id.isascii() and entry_id.isdigit()):
+                raise Http404
+            entry = get_object_or_404(CampaignMailbox, campaign=campaign, pk=entry_id)
             campaigns.step([entry.pk], CampaignMailbox.Status.EXCLUDED, "excluded_at",
                            only_from=(*campaigns.OPEN, CampaignMailbox.Status.CONFIRMED, CampaignMailbox.Status.FAILED))  # fmt: skip
         else:

@@ -1,6 +1,6 @@
 """The findings dashboard: counts, the filtered list, and its download."""
 
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from checks.findings import CODES, SEVERITY
 from checks.fixes import code_labels, explanation
 from checks.models import FindingSummary
 from portal.access import staff_required
+from portal.request_checks import bad_request
 
 PER_PAGE = 50
 TOP = 15
@@ -37,7 +38,7 @@ def findings_dashboard(request):
     try:
         findings = findings_filter(params)
     except FilterError as error:
-        return HttpResponseBadRequest(str(error))
+        return bad_request(request, str(error))
     page = _page_number(request)
     start = (page - 1) * PER_PAGE
     rows = list(
@@ -92,7 +93,7 @@ def findings_export(request):
     try:
         findings = findings_filter(params)
     except FilterError as error:
-        return HttpResponseBadRequest(str(error))
+        return bad_request(request, str(error))
     response = StreamingHttpResponse(
         csv_lines(export_rows(findings), bom=True), content_type="text/csv; charset=utf-8"
     )

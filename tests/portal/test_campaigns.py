@@ -472,7 +472,7 @@ def test_an_excluded_mailboxs_link_says_so_and_confirms_nothing(
     )
 
 
-@pytest.mark.parametrize("client_id", ["x" * 40, "thunderbird\x00", "../admin"])
+@pytest.mark.parametrize("client_id", ["x" * 40, "../admin", "thunderbird "])
 def test_a_link_ignores_a_mail_program_it_does_not_know(
     world, client, django_capture_on_commit_callbacks, client_id
 ):
@@ -488,3 +488,19 @@ def test_a_link_ignores_a_mail_program_it_does_not_know(
     assert CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example").status == (
         "confirmed"
     )
+
+
+def test_a_link_with_a_control_character_in_its_query_is_a_bad_request(
+    world, client, django_capture_on_commit_callbacks
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, {"client": "thunderbird\x00"}, HTTP_ACCEPT_LANGUAGE="en")
+    posted = client.post(f"{url}?client=thunderbird%00", {"confirm": "1"})
+
+    assert page.status_code == 400 and posted.status_code == 400
+    assert "control characters such as line breaks or NUL are not allowed" in (
+        page.content.decode()
+    )
+    assert not Confirmation.objects.exists()

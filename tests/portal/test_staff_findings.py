@@ -72,7 +72,7 @@ def test_filters_combine_and_bad_ones_are_refused(staff_client, data):
     assert "old@alpha.example" not in html
     response = staff_client.get(reverse("findings_dashboard"), {"code": "nope"})
     assert response.status_code == 400
-    assert "unknown code 'nope'" in response.content.decode()
+    assert "unknown code “nope”" in response.content.decode()
 
 
 def test_download_matches_the_dashboard(staff_client, data):
