@@ -197,3 +197,15 @@ def test_superuser_still_gives_staff_status_groups_and_permissions(
     assert list(alpha_person.groups.values_list("name", flat=True)) == [SUPPORT_GROUP]
     assert alpha_person.user_permissions.count() == 1
     assert client.get("/admin/auth/group/").status_code == 200
+
+
+def test_staff_admin_cannot_delete_a_superuser_from_the_list(staff_admin, superuser, client):
+    client.force_login(staff_admin)
+
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "delete_selected", "_selected_action": [superuser.pk], "post": "yes"},
+    )
+
+    assert response.status_code in (200, 403)
+    assert type(superuser).objects.filter(pk=superuser.pk).exists()
