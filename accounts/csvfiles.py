@@ -1,6 +1,7 @@
 """Reading the CSV files people give the portal: encoding and delimiter
 detected, every row numbered by its line, every problem named as
-"line N, column NAME: what is wrong"."""
+"line N, column NAME: what is wrong"; and making the cells of the CSV files it
+gives out safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from accounts.sheets import SheetValueError
+from accounts.sheets import SheetValueError, printable
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_safe(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula gets a
+    leading apostrophe (OWASP "CSV injection"), whoever typed the value."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,7 @@ def header_problems(names: list[str], required: tuple[str, ...], known: set[str]
             problems.append(
                 Problem(
                     1,
-                    name or "-",
+                    printable(name[:60]) or "-",
                     _("unknown column; the columns are %(columns)s")
                     % {"columns": ",".join(required)},
                 )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.csvfiles import ImportRefused, RowReader, read_table
 from accounts.imports import CREATED, UNCHANGED, ImportPlan, compare
 from accounts.models import ServerName
-from accounts.sheets import normalize_hostname, parse_choice
+from accounts.sheets import normalize_hostname, parse_choice, parse_note
 from accounts.signals import registry_changed
 
 SERVER_COLUMNS = ("hostname", "status", "replaced_by")
@@ -42,7 +42,9 @@ def _parse_server_rows(
                 _("this name is also on line %(line)d") % {"line": parsed[hostname].line},
             )
         elif hostname is not None and status is not None:
-            note = cells["note"].strip() if has_note else None
+            note = row.get("note", parse_note) if has_note else None
+            if note is None and has_note:
+                continue
             parsed[hostname] = ServerRow(line, hostname, status, replaced_by, note)
     return parsed
 

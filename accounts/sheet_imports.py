@@ -19,6 +19,7 @@ from accounts.sheets import (
     SheetValues,
     normalize_email,
     parse_choice,
+    parse_customer_name,
     parse_slug,
     parse_username,
 )
@@ -58,10 +59,8 @@ def _parse_sheet_rows(
         username = row.get("username", parse_username)
         protocol = row.get("protocol", lambda t: parse_choice(t, Protocol))
         values = {name: row.get(name, SHEET_PARSERS[name]) for name in SHEET_FIELDS}
-        name = cells["customer_name"].strip()
-        if len(name) > 200:
-            row.fail("customer_name", _("a customer name has at most 200 characters"))
-        elif slug:
+        name = row.get("customer_name", parse_customer_name)
+        if name is not None and slug:
             first = names.setdefault(slug, (line, name))
             if not first[1] and name:
                 names[slug] = (line, name)

@@ -43,10 +43,41 @@ class SheetValueError(ValueError):
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 MAX_NAME_LENGTH = 254
+MAX_CUSTOMER_NAME_LENGTH = 200
+MAX_NOTE_LENGTH = 2000
+
+# C0 controls (NUL included), DEL and C1 controls. PostgreSQL refuses NUL; the others
+# break mail headers (a line break in a customer name splits the campaign mail's
+# subject), CSV files and terminals. Text of several lines keeps tab, LF and CR.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def text_check(text: str, *, max_length: int | None, lines: bool = False) -> str:
+    """The one rule for every text the portal takes in — CSV cells, form fields, query
+    parameters, URL parts: `text` unchanged when it has no control character and at
+    most `max_length` characters, else SheetValueError saying which."""
+    found = (_CONTROL_IN_LINES if lines else _CONTROL).search(text)
+    if found:
+        raise SheetValueError(
+            _("control characters such as line breaks or NUL are not allowed (found U+%(code)04X)")
+            % {"code": ord(found.group())}
+        )
+    if max_length is not None and len(text) > max_length:
+        raise SheetValueError(
+            _("at most %(limit)d characters are allowed (this has %(length)d)")
+            % {"limit": max_length, "length": len(text)}
+        )
+    return text
+
+
+def printable(text: str) -> str:
+    """`text` with each control character shown as �, for quoting it in a message."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 def _quoted(text: str) -> str:
-    return f"“{text[:60]}”" if text else _("(empty)")
+    return f"“{printable(text[:60])}”" if text else _("(empty)")
 
 
 @cache
@@ -80,7 +111,7 @@ def parse_port(text: str | int) -> int:
 @lru_cache(maxsize=65536)  # a file names the same few servers on every row
 def normalize_hostname(text: str) -> str:
     """The host name in lower-case ASCII (IDNA for Japanese names), or an IP address."""
-    raw = text.strip().rstrip(".")
+    raw = text_check(text.strip(), max_length=253).rstrip(".")
     if not raw:
         raise SheetValueError(_("a server name is required"))
     try:
@@ -101,7 +132,7 @@ def normalize_hostname(text: str) -> str:
 
 
 def normalize_email(text: str) -> str:
-    value = text.strip()
+    value = text_check(text.strip(), max_length=254)
     try:
         validate_email(value)
     except ValidationError:
@@ -113,10 +144,10 @@ def normalize_email(text: str) -> str:
 
 
 def parse_username(text: str) -> str:
-    value = text.strip()
+    value = text_check(text.strip(), max_length=MAX_NAME_LENGTH)
     if not value:
         raise SheetValueError(_("a user name is required"))
-    if len(value) > MAX_NAME_LENGTH or any(ch.isspace() for ch in value):
+    if any(ch.isspace() for ch in value):
         raise SheetValueError(
             _("%(value)s is not a valid user name (no spaces, at most 254 characters)")
             % {"value": _quoted(value)}
@@ -125,7 +156,7 @@ def parse_username(text: str) -> str:
 
 
 def parse_slug(text: str) -> str:
-    value = text.strip().lower()
+    value = text_check(text.strip().lower(), max_length=50)
     try:
         validate_slug(value)
     except ValidationError:
@@ -133,9 +164,17 @@ def parse_slug(text: str) -> str:
             _("%(value)s is not a valid customer ID (letters, digits, hyphens, underscores)")
             % {"value": _quoted(value)}
         ) from None
-    if len(value) > 50:
-        raise SheetValueError(_("a customer ID has at most 50 characters"))
     return value
+
+
+def parse_customer_name(text: str) -> str:
+    """A customer's name: one line (it goes into mail subjects), at most 200 characters;
+    empty means "not given"."""
+    return text_check(text.strip(), max_length=MAX_CUSTOMER_NAME_LENGTH)
+
+
+def parse_note(text: str) -> str:
+    return text_check(text.strip(), max_length=MAX_NOTE_LENGTH, lines=True)
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,18 @@
 from django.contrib import admin
 
+from accounts.forms import TextCheckedAdmin
 from checks.models import Endpoint, Event, ProbeResult, Sweep
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(TextCheckedAdmin, admin.ModelAdmin):
     list_display = ["host", "port", "protocol", "security", "in_registry", "in_sheets"]
     list_filter = ["protocol", "security", "in_registry", "in_sheets"]
     search_fields = ["host"]
     readonly_fields = ["last_result", "state", "pending_state", "pending_count"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(TextCheckedAdmin, admin.ModelAdmin):
     """Probe results and events are evidence: written by the probes only."""
 
     def has_add_permission(self, request):

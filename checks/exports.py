@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.csvfiles import cell_safe
 from checks.findings import CODES, open_findings
 from checks.fixes import explanation
 from checks.models import Finding
@@ -97,7 +98,7 @@ def csv_lines(
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(row)
+        writer.writerow({name: cell_safe(value) for name, value in row.items()})
         yield buffer.getvalue()
 
 

@@ -21,18 +21,22 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.csvfiles import cell_safe
+from accounts.forms import TextChecked
 from accounts.models import Confirmation, Customer
 from checks.findings import CODES
 from checks.fixes import recommended_sheet
 from portal import campaigns
 from portal.access import staff_required
+from portal.audit.models import AuditEntry
+from portal.audit.record import audit_record
 from portal.guide_views import client_choices
 from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
 from portal.models import Campaign, CampaignMailbox, Notice
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(TextChecked, forms.ModelForm):
     # Customer IDs as text: a select of every customer would be thousands of options.
     customer_ids = forms.CharField(
         label=gettext_lazy("customers"),
@@ -375,6 +379,15 @@ def _confirmation(campaign: Campaign, action: str, entry: CampaignMailbox | None
     }
 
 
+AUDITED_ACTIONS = {
+    "launch": AuditEntry.Action.CAMPAIGN_LAUNCH,
+    "cancel": AuditEntry.Action.CAMPAIGN_CANCEL,
+    "finish": AuditEntry.Action.CAMPAIGN_FINISH,
+    "cutover": AuditEntry.Action.CAMPAIGN_CUTOVER,
+    "exclude": AuditEntry.Action.CAMPAIGN_EXCLUDE,
+}
+
+
 def _action_do(campaign, action, form, entry, user) -> str:
     """Do the action; returns the message for the staff member."""
     if action == "launch":
@@ -408,7 +421,7 @@ def campaign_action(request, code, action):
     entry = None
     if action == "exclude":
         entry_id = request.POST.get("entry") or request.GET.get("entry") or ""
-        if not entry_id.isdigit():
+        if not (entry_id.isascii() and entry_id.isdigit()):
             raise Http404
         entry = get_object_or_404(
             CampaignMailbox.objects.select_related("mailbox"), campaign=campaign, pk=entry_id
@@ -424,6 +437,13 @@ def campaign_action(request, code, action):
     if request.method == "POST" and form.is_valid():
         try:
             messages.success(request, _action_do(campaign, action, form, entry, request.user))
+            audit_record(
+                action=AUDITED_ACTIONS[action],
+                request=request,
+                customer=entry.customer if entry else None,
+                target=entry.mailbox.email if entry else campaign.name,
+                detail={"campaign": str(campaign.code)},
+            )
             return redirect("campaign_detail", code=campaign.code)
         except campaigns.CampaignError as error:
             campaign.refresh_from_db()
@@ -474,6 +494,12 @@ def campaign_test_message(request, code):
 @staff_required
 def campaign_export(request, code):
     campaign = get_object_or_404(Campaign, code=code)
+    audit_record(
+        action=AuditEntry.Action.EXPORT,
+        request=request,
+        target=campaign.name,
+        detail={"campaign": str(campaign.code)},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.csv"'
     response.write("\ufeff")
@@ -487,10 +513,10 @@ def campaign_export(request, code):
         .order_by("customer__slug", "mailbox__email")
         .iterator()
     ):
-        writer.writerow([
+        writer.writerow([cell_safe(value) for value in (
             entry.customer.slug, entry.mailbox.email, entry.status,
             *[(t.isoformat() if t else "") for t in (entry.notified_at, entry.viewed_at, entry.confirmed_at, entry.verified_at)],
-        ])  # fmt: skip
+        )])  # fmt: skip
     return response
 
 
@@ -502,6 +528,11 @@ def campaign_link(request, token):
         return render(request, "campaigns/link_expired.html", status=410)
     except signing.BadSignature:
         raise Http404 from None
+    closed = campaigns.link_closed(entry)
+    if closed:  # nothing to view or confirm any more, whatever is posted
+        return render(
+            request, "campaigns/link_closed.html", {"mailbox": entry.mailbox, "closed": closed}
+        )
     if request.method != "POST":
         campaigns.mailbox_viewed(entry)
     return _link_page(request, entry.mailbox, entry.mailbox.mail_client or "", entry=entry)
@@ -523,13 +554,14 @@ def _link_page(request, mailbox, default_client, *, entry=None):
     """The page a signed link opens: the mailbox's guide (or the program picker) and
     "I have changed my settings"."""
     client = request.GET.get("client", default_client)
+    client = client if client in CATALOG else ""
     lang = translation.get_language() or "ja"
     if request.method == "POST" and request.POST.get("confirm"):
         Confirmation.objects.create(mailbox=mailbox, confirmed_by=None, mail_client=client)
         campaigns.mailbox_confirmed(mailbox.pk)
         messages.success(request, _("Thank you. We have noted that you changed your settings."))
-        return redirect(request.path + (f"?client={client}" if client in CATALOG else ""))
-    guide = guide_build(mailbox, client, lang) if client in CATALOG else None
+        return redirect(request.path + (f"?client={client}" if client else ""))
+    guide = guide_build(mailbox, client, lang) if client else None
     recommended = recommended_sheet(mailbox)
     changes, sides = sheet_changes(mailbox.current_sheet.values, recommended, lang)
     return render(

@@ -67,16 +67,48 @@ class CampaignError(ValueError):
 
 
 def template_problems(text: str) -> list[str]:
-    """Unknown or malformed placeholders in a subject or body."""
+    """What is wrong with the placeholders of a subject or body: only the plain names
+    {customer_name}, {mailboxes} and {deadline} may be used — no format spec (a
+    `{customer_name:>100000000}` would build a 100 MB message), no conversion, no
+    attribute or index (`{customer_name.__class__}` would reach into Python)."""
     try:
-        names = {name for _lit, name, _spec, _conv in Formatter().parse(text) if name is not None}
+        fields = [
+            (name, spec, conversion)
+            for _lit, name, spec, conversion in Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as error:
         return [_("the text has a stray brace: %(error)s") % {"error": error}]
-    return [
-        _("unknown placeholder {%(name)s}; use {customer_name}, {mailboxes} or {deadline}")
-        % {"name": name}
-        for name in sorted(names - PLACEHOLDERS)
-    ]
+    problems: list[str] = []
+    for name, spec, conversion in fields:
+        written = "".join(
+            ("{", name, f"!{conversion}" if conversion else "", f":{spec}" if spec else "", "}")
+        )
+        written = written if len(written) <= 60 else written[:59] + "…"
+        base = name.split(".", 1)[0].split("[", 1)[0]
+        found = []
+        if base not in PLACEHOLDERS:
+            found.append(
+                _("unknown placeholder {%(name)s}; use {customer_name}, {mailboxes} or {deadline}")
+                % {"name": base}
+            )
+        if base != name:
+            found.append(
+                _("%(placeholder)s: “.” and “[…]” are not allowed in a placeholder")
+                % {"placeholder": written}
+            )
+        if conversion:
+            found.append(
+                _("%(placeholder)s: “!%(conversion)s” is not allowed in a placeholder")
+                % {"placeholder": written, "conversion": conversion}
+            )
+        if spec:
+            found.append(
+                _("%(placeholder)s: formatting after “:” is not allowed in a placeholder")
+                % {"placeholder": written}
+            )
+        problems += [problem for problem in found if problem not in problems]
+    return problems
 
 
 def campaign_codes(campaign: Campaign) -> tuple[str, ...]:
@@ -302,9 +334,22 @@ def link_resolve(token: str) -> CampaignMailbox:
     if entry is None:
         raise signing.BadSignature("no such campaign mailbox")
     last_day = entry.campaign.cutover + timedelta(days=settings.CAMPAIGN_LINK_DAYS_AFTER_CUTOVER)
-    if timezone.localdate() > last_day or entry.campaign.state == Campaign.State.CANCELLED:
+    if timezone.localdate() > last_day:
         raise signing.SignatureExpired("the campaign's links have expired")
     return entry
+
+
+LINK_OVER, LINK_EXCLUDED = "over", "excluded"
+
+
+def link_closed(entry: CampaignMailbox) -> str | None:
+    """Why a link no longer takes "I have changed my settings": the campaign is over
+    (finished or cancelled), or staff excluded the mailbox. None while it does."""
+    if entry.campaign.state != Campaign.State.RUNNING:
+        return LINK_OVER
+    if entry.status == CampaignMailbox.Status.EXCLUDED:
+        return LINK_EXCLUDED
+    return None
 
 
 def step(entry_ids, status: str, field: str, *, only_from=OPEN) -> int:

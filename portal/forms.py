@@ -9,6 +9,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import TextChecked
 from accounts.models import ImportBatch, Mailbox
 from accounts.sheets import (
     SHEET_FIELDS,
@@ -29,7 +30,7 @@ def _checked(parser: Any, value: Any) -> Any:
         raise forms.ValidationError(error.message) from None
 
 
-class SheetForm(forms.Form):
+class SheetForm(TextChecked, forms.Form):
     """A staff edit of a mailbox: its login and protocol, and a new sheet version."""
 
     username = forms.CharField(label=_("user name"), max_length=254)

@@ -295,3 +295,53 @@ def test_messages_can_be_japanese(db, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("import_sheets", str(write(tmp_path, GOOD + "x,y,z\n")), "--lang", "ja")
     assert "5 行目" in capsys.readouterr().err
+
+
+def row(**cells):
+    """One GOOD-like row with some cells replaced (quoted, so line breaks stay in the cell)."""
+    values = {
+        "customer": "aaabb", "customer_name": "株式会社エーエービービー",
+        "email": "test01@aaabb.co.jp", "username": "test01", "protocol": "pop3",
+        "incoming_host": "mail.aaabb.co.jp", "incoming_port": "995", "incoming_security": "ssl",
+        "outgoing_host": "mail.aaabb.co.jp", "outgoing_port": "465", "outgoing_security": "ssl",
+        "smtp_auth": "smtp-auth",
+    }  # fmt: skip
+    values.update(cells)
+    return ",".join('"' + v.replace('"', '""') + '"' for v in values.values()) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("cells", "problem"),
+    [
+        ({"customer_name": "株式会社\x00エー"}, "line 2, column customer_name: control characters"),
+        ({"customer_name": "株式会社\r\nエー"}, "line 2, column customer_name: control characters"),
+        ({"customer_name": "x" * 201}, "line 2, column customer_name: at most 200 characters"),
+        ({"email": "a" * 250 + "@aaabb.co.jp"}, "line 2, column email: at most 254 characters"),
+        ({"username": "test\x0001"}, "line 2, column username: control characters"),
+        ({"username": "test\x9b01"}, "line 2, column username: control characters"),
+        ({"incoming_host": "mail\x00.aaabb.co.jp"}, "line 2, column incoming_host: control"),
+    ],
+)
+def test_control_characters_and_over_long_values_are_refused_by_line_and_column(db, cells, problem):
+    with pytest.raises(ImportRefused) as refused:
+        sheets_import((HEADER + row(**cells)).encode())
+
+    assert any(str(p).startswith(problem) for p in refused.value.problems), refused.value.problems
+    assert not Customer.objects.exists() and not Mailbox.objects.exists()
+
+
+def test_a_server_note_with_a_nul_is_refused_by_line_and_column(db):
+    text = "hostname,status,replaced_by,note\nmail.hosting.example,current,,ok\x00\n"
+
+    with pytest.raises(ImportRefused) as refused:
+        servers_import(text.encode())
+
+    assert str(refused.value.problems[0]).startswith("line 2, column note: control characters")
+    assert not ServerName.objects.exists()
+
+
+def test_a_header_with_control_characters_is_named_printably(db):
+    with pytest.raises(ImportRefused) as refused:
+        sheets_import(HEADER.replace("smtp_auth", "smtp_auth,x\x00y").encode())
+
+    assert "line 1, column x\ufffdy: unknown column" in str(refused.value.problems[-1])

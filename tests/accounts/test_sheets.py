@@ -8,9 +8,11 @@ from accounts.sheets import (
     normalize_email,
     normalize_hostname,
     parse_choice,
+    parse_customer_name,
     parse_port,
     parse_slug,
     parse_username,
+    text_check,
 )
 
 
@@ -88,3 +90,59 @@ def test_customer_ids_are_slugs():
     assert parse_slug("AAABB") == "aaabb"
     with pytest.raises(SheetValueError, match="customer ID"):
         parse_slug("株式会社")
+
+
+@pytest.mark.parametrize(
+    ("text", "lines", "problem"),
+    [
+        ("a\x00b", False, "(found U+0000)"),
+        ("a\rb", False, "(found U+000D)"),
+        ("a\nb", False, "(found U+000A)"),
+        ("a\tb", False, "(found U+0009)"),
+        ("a\x1bb", False, "(found U+001B)"),
+        ("a\x7fb", False, "(found U+007F)"),
+        ("a\x85b", False, "(found U+0085)"),
+        ("a\x9fb", False, "(found U+009F)"),
+        ("a\x00b", True, "(found U+0000)"),
+        ("a\x0bb", True, "(found U+000B)"),
+        ("x" * 11, False, "at most 10 characters are allowed (this has 11)"),
+    ],
+)
+def test_text_with_control_characters_or_too_long_is_refused(text, lines, problem):
+    with pytest.raises(SheetValueError) as error:
+        text_check(text, max_length=10, lines=lines)
+    assert problem in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("株式会社エーエービービー", False),
+        ("x" * 20, False),
+        ("株" * 20, False),
+        ("one\r\ntwo\tthree", True),
+        ("no-break\u00a0space and ①", False),
+        ("", False),
+    ],
+)
+def test_plain_text_passes_unchanged(text, lines):
+    assert text_check(text, max_length=20, lines=lines) == text
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "problem"),
+    [
+        (normalize_email, "a" * 250 + "@b.example", "at most 254 characters"),
+        (normalize_email, '"a\x01b"@b.example', "U+0001"),
+        (parse_username, "info\x00", "U+0000"),
+        (parse_username, "in\x85fo", "U+0085"),
+        (normalize_hostname, "mail\x7f.example", "U+007F"),
+        (parse_customer_name, "山田\r\n商店", "U+000D"),
+        (parse_customer_name, "山" * 201, "at most 200 characters"),
+        (parse_slug, "x" * 51, "at most 50 characters"),
+    ],
+)
+def test_every_parser_applies_the_text_rule(parser, text, problem):
+    with pytest.raises(SheetValueError) as error:
+        parser(text)
+    assert problem in error.value.message

@@ -1,5 +1,10 @@
 """The Django admin, as staff admins use it."""
 
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP
+
 
 def test_contact_addresses_are_checked_line_by_line(staff_admin, client, alpha):
     client.force_login(staff_admin)
@@ -17,3 +22,190 @@ def test_contact_addresses_are_checked_line_by_line(staff_admin, client, alpha):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "line 2: “not-an-address” is not a valid e-mail address" in response.content.decode()
+
+
+# Who may hand out powers: superusers only. A staff admin's crafted POSTs change nothing.
+
+POWERS = ("is_staff", "is_superuser")
+
+
+def user_post(user, **changes):
+    """The change form as a browser would send it, with `changes` on top."""
+    data = {
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": user.email,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    data.update(changes)
+    return data
+
+
+def power_grab(*, groups=(), permissions=()):
+    return {
+        "is_staff": "on",
+        "is_superuser": "on",
+        "groups": groups,
+        "user_permissions": permissions,
+    }
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@hosting.example", "pw-1234567!")
+
+
+@pytest.fixture
+def everything():
+    """Every group and a permission a staff admin does not hold."""
+    support = Group.objects.get_or_create(name=SUPPORT_GROUP)[0]
+    admin = Group.objects.get_or_create(name=ADMIN_GROUP)[0]
+    permission = Permission.objects.get(codename="change_group")
+    return [support.pk, admin.pk], [permission.pk]
+
+
+def test_staff_admin_cannot_make_itself_superuser_or_take_groups_and_permissions(
+    staff_admin, client, everything
+):
+    groups, permissions = everything
+    client.force_login(staff_admin)
+
+    response = client.post(
+        f"/admin/auth/user/{staff_admin.pk}/change/",
+        user_post(
+            staff_admin, first_name="Adam", **power_grab(groups=groups, permissions=permissions)
+        ),
+    )
+
+    assert response.status_code == 302  # the harmless part is saved...
+    staff_admin.refresh_from_db()
+    assert staff_admin.first_name == "Adam"
+    assert not staff_admin.is_superuser  # ...the powers are not
+    assert list(staff_admin.groups.values_list("name", flat=True)) == [ADMIN_GROUP]
+    assert not staff_admin.user_permissions.exists()
+
+
+def test_staff_admin_cannot_make_a_customer_user_staff(
+    staff_admin, alpha_person, client, everything
+):
+    groups, permissions = everything
+    client.force_login(staff_admin)
+
+    response = client.post(
+        f"/admin/auth/user/{alpha_person.pk}/change/",
+        user_post(
+            alpha_person, last_name="Alpha", **power_grab(groups=groups, permissions=permissions)
+        ),
+    )
+
+    assert response.status_code == 302
+    alpha_person.refresh_from_db()
+    assert alpha_person.last_name == "Alpha"
+    assert not alpha_person.is_staff and not alpha_person.is_superuser
+    assert not alpha_person.groups.exists() and not alpha_person.user_permissions.exists()
+
+
+def test_staff_admin_sees_no_power_checkboxes(staff_admin, alpha_person, client):
+    client.force_login(staff_admin)
+
+    page = client.get(f"/admin/auth/user/{alpha_person.pk}/change/").content.decode()
+
+    assert 'name="username"' in page
+    for name in (*POWERS, "groups", "user_permissions"):
+        assert f'name="{name}"' not in page
+
+
+def test_staff_admin_cannot_add_a_user_with_powers(
+    staff_admin, client, django_user_model, everything
+):
+    groups, permissions = everything
+    client.force_login(staff_admin)
+
+    response = client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "mallory",
+            "usable_password": "true",
+            "password1": "a-long-pass-2026!",
+            "password2": "a-long-pass-2026!",
+            **power_grab(groups=groups, permissions=permissions),
+        },
+    )
+
+    assert response.status_code == 302
+    mallory = django_user_model.objects.get(username="mallory")
+    assert not mallory.is_staff and not mallory.is_superuser
+    assert not mallory.groups.exists() and not mallory.user_permissions.exists()
+
+
+def test_staff_admin_cannot_touch_groups(staff_admin, client, everything):
+    _groups, permissions = everything
+    admin_group = Group.objects.get(name=ADMIN_GROUP)
+    before = set(admin_group.permissions.values_list("pk", flat=True))
+    client.force_login(staff_admin)
+
+    assert client.get("/admin/auth/group/").status_code == 403
+    assert client.get("/admin/").content.decode().count("/admin/auth/group/") == 0
+    changed = client.post(
+        f"/admin/auth/group/{admin_group.pk}/change/",
+        {"name": ADMIN_GROUP, "permissions": [*before, *permissions]},
+    )
+    added = client.post("/admin/auth/group/add/", {"name": "root-ish", "permissions": permissions})
+    deleted = client.post(f"/admin/auth/group/{admin_group.pk}/delete/", {"post": "yes"})
+
+    assert (changed.status_code, added.status_code, deleted.status_code) == (403, 403, 403)
+    assert set(admin_group.permissions.values_list("pk", flat=True)) == before
+    assert not Group.objects.filter(name="root-ish").exists()
+
+
+def test_staff_admin_cannot_change_a_superuser_or_its_password(staff_admin, superuser, client):
+    client.force_login(staff_admin)
+
+    changed = client.post(
+        f"/admin/auth/user/{superuser.pk}/change/", user_post(superuser, is_active="")
+    )
+    password = client.post(
+        f"/admin/auth/user/{superuser.pk}/password/",
+        {"password1": "taken-over-2026!", "password2": "taken-over-2026!"},
+    )
+    deleted = client.post(f"/admin/auth/user/{superuser.pk}/delete/", {"post": "yes"})
+
+    assert (changed.status_code, password.status_code, deleted.status_code) == (403, 403, 403)
+    superuser.refresh_from_db()
+    assert superuser.is_active and superuser.check_password("pw-1234567!")
+
+
+def test_superuser_still_gives_staff_status_groups_and_permissions(
+    superuser, alpha_person, client, everything
+):
+    groups, permissions = everything
+    client.force_login(superuser)
+
+    response = client.post(
+        f"/admin/auth/user/{alpha_person.pk}/change/",
+        user_post(alpha_person, is_staff="on", groups=groups[:1], user_permissions=permissions),
+    )
+
+    assert response.status_code == 302
+    alpha_person.refresh_from_db()
+    assert alpha_person.is_staff and not alpha_person.is_superuser
+    assert list(alpha_person.groups.values_list("name", flat=True)) == [SUPPORT_GROUP]
+    assert alpha_person.user_permissions.count() == 1
+    assert client.get("/admin/auth/group/").status_code == 200
+
+
+def test_staff_admin_cannot_delete_a_superuser_from_the_list(staff_admin, superuser, client):
+    client.force_login(staff_admin)
+
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "delete_selected", "_selected_action": [superuser.pk], "post": "yes"},
+    )
+
+    assert response.status_code in (200, 403)
+    assert type(superuser).objects.filter(pk=superuser.pk).exists()

@@ -1,6 +1,8 @@
 """Campaigns: the state machine, one message per customer in its language, once-only
 sending under retries and dead workers, signed links, reminders, verification, cutover."""
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -10,9 +12,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Customer, Mailbox, ServerName, SettingsSheet, sheet_record
+from accounts.models import Confirmation, Customer, Mailbox, ServerName, SettingsSheet, sheet_record
 from accounts.sheets import SheetValues
 from portal import campaigns
+from portal.audit.models import AuditEntry
 from portal.models import Campaign, CampaignMailbox, Notice
 from portal.tasks import campaigns_tick, notices_send
 from tests.checks.misbehaving import unused_port
@@ -442,6 +445,8 @@ def test_launch_shows_the_numbers_first_and_a_second_post_sends_nothing_more(
         again = client.post(action_url(c, "launch"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert "nothing was done" in again.content.decode()
     assert len(mail.outbox) == 2 and Notice.objects.count() == 2
+    launched = AuditEntry.objects.get(action="campaign-launch")  # once, not for the re-post
+    assert (launched.actor, launched.target) == (support, c.name)
 
 
 def test_a_cutover_date_closer_than_the_minimum_notice_is_refused(world, client, support, settings):
@@ -579,3 +584,173 @@ def test_the_campaign_link_page_says_what_changes_before_a_program_is_chosen(
     assert "Only receiving changes" not in page and "Both receiving and sending change." in page
     assert f"<del>{OLD}</del>" in page and f"<ins>{NEW}</ins>" in page
     assert "Which mail program do you use?" in page
+
+
+def test_campaign_export_shows_formula_like_values_as_text(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    hostile = Customer.objects.create(slug="-2-3", name="悪意", contact_emails="x@evil.example")
+    make_mailbox(hostile, "=1+2@evil.example", OLD_SHEET)
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    client.force_login(support)
+
+    export = client.get(reverse("campaign_export", kwargs={"code": c.code})).content.decode(
+        "utf-8-sig"
+    )
+
+    rows = list(csv.DictReader(io.StringIO(export)))
+    assert ("'-2-3", "'=1+2@evil.example") in [(r["customer"], r["email"]) for r in rows]
+    assert ("yamada", "shop@yamada.example") in [(r["customer"], r["email"]) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "{customer_name:>100000000}",
+            "{customer_name:>100000000}: formatting after “:” is not allowed",
+        ),
+        ("{customer_name:{deadline}}", "formatting after “:” is not allowed"),
+        ("{x!r}", "{x!r}: “!r” is not allowed"),
+        ("{x!r}", "unknown placeholder {x}"),
+        ("{customer_name!s}", "“!s” is not allowed"),
+        ("{customer_name.__class__}", "{customer_name.__class__}: “.” and “[…]” are not allowed"),
+        ("{mailboxes[0]}", "{mailboxes[0]}: “.” and “[…]” are not allowed"),
+        ("{}", "unknown placeholder {}"),
+        ("{0}", "unknown placeholder {0}"),
+    ],
+)
+def test_only_plain_placeholders_are_allowed(text, problem):
+    with translation.override("en"):
+        problems = campaigns.template_problems(f"{text} 様")
+
+    assert any(problem in p for p in problems), problems
+
+
+def test_plain_placeholders_and_doubled_braces_are_fine():
+    assert campaigns.template_problems("{customer_name} 様 {{x}} {deadline}\n{mailboxes}") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "problem"),
+    [
+        ("subject_ja", "{customer_name:>100000000} 様", "formatting after “:” is not allowed"),
+        ("body_en", "Dear {customer_name.__class__}", "“.” and “[…]” are not allowed"),
+        ("body_ja", "{mailboxes[0]}", "“.” and “[…]” are not allowed"),
+        ("subject_en", "{x!r}", "“!r” is not allowed"),
+    ],
+)
+def test_the_form_names_the_placeholder_problem(world, client, support, field, text, problem):
+    client.force_login(support)
+    data = {
+        "name": "x", "cutover": "2027-01-01", "reminder_days": "7", "subject_ja": "s",
+        "body_ja": "b", "subject_en": "s", "body_en": "b", field: text,
+    }  # fmt: skip
+
+    page = client.post(reverse("campaign_new"), data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert problem in page
+    assert not Campaign.objects.exists()
+
+
+def test_a_draft_with_a_format_spec_cannot_launch(world):
+    with pytest.raises(campaigns.CampaignError, match="formatting after"):
+        campaigns.campaign_launch(campaign(body_en="{customer_name:>100000000}"))
+
+
+def link_of(c, email):
+    return reverse(
+        "campaign_link", kwargs={"token": campaigns.link_token(c, Mailbox.objects.get(email=email))}
+    )
+
+
+@pytest.mark.parametrize(
+    ("end", "english", "japanese"),
+    [
+        (campaigns.campaign_finish, "This campaign is over", "この移行キャンペーンは終了しました"),
+        (campaigns.campaign_cancel, "This campaign is over", "この移行キャンペーンは終了しました"),
+    ],
+)
+def test_a_finished_or_cancelled_campaigns_link_says_it_is_over_and_confirms_nothing(
+    world, client, django_capture_on_commit_callbacks, end, english, japanese
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    end(c)
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page_ja = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    client.post(url, {"confirm": "1"})
+
+    assert english in page and "I have changed my settings" not in page
+    assert japanese in page_ja
+    entry = CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example")
+    assert entry.status == "notified" and entry.viewed_at is None and entry.confirmed_at is None
+    assert not Confirmation.objects.exists()
+
+
+def test_an_excluded_mailboxs_link_says_so_and_confirms_nothing(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    entry = CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example")
+    client.force_login(support)
+    client.post(
+        reverse("campaign_action", kwargs={"code": c.code, "action": "exclude"}),
+        {"entry": entry.pk},
+    )
+    client.logout()
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page_ja = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    client.post(url, {"confirm": "1"})
+
+    assert "This mailbox is not part of this campaign" in page
+    assert "I have changed my settings" not in page
+    assert "このメールアカウントはこの移行キャンペーンの対象ではありません" in page_ja
+    entry.refresh_from_db()
+    assert entry.status == "excluded" and entry.confirmed_at is None
+    assert not Confirmation.objects.exists()
+    other = CampaignMailbox.objects.get(campaign=c, mailbox__email="order@yamada.example")
+    assert other.status == "notified"  # the customer's other mailbox still takes its link
+    assert (
+        "I have changed my settings"
+        in client.get(
+            link_of(c, "order@yamada.example"), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+    )
+
+
+@pytest.mark.parametrize("client_id", ["x" * 40, "../admin", "thunderbird "])
+def test_a_link_ignores_a_mail_program_it_does_not_know(
+    world, client, django_capture_on_commit_callbacks, client_id
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, {"client": client_id}, HTTP_ACCEPT_LANGUAGE="en")
+    confirmed = client.post(f"{url}?client={client_id[:40]}", {"confirm": "1"})
+
+    assert page.status_code == 200 and "Which mail program do you use?" in page.content.decode()
+    assert confirmed.status_code == 302 and confirmed["Location"] == url
+    assert Confirmation.objects.get().mail_client == ""
+    assert CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example").status == (
+        "confirmed"
+    )
+
+
+def test_a_link_with_a_control_character_in_its_query_is_a_bad_request(
+    world, client, django_capture_on_commit_callbacks
+):
+    c = run(campaign(), django_capture_on_commit_callbacks)
+    url = link_of(c, "shop@yamada.example")
+
+    page = client.get(url, {"client": "thunderbird\x00"}, HTTP_ACCEPT_LANGUAGE="en")
+    posted = client.post(f"{url}?client=thunderbird%00", {"confirm": "1"})
+
+    assert page.status_code == 400 and posted.status_code == 400
+    assert "control characters such as line breaks or NUL are not allowed" in (
+        page.content.decode()
+    )
+    assert not Confirmation.objects.exists()

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.models import Mailbox, ServerName
+from accounts.csvfiles import cell_safe
+from accounts.models import Customer, Mailbox, ServerName
 from accounts.sheets import SheetValues
 from checks.findings import findings_recompute
 from tests.conftest import make_mailbox
@@ -137,3 +138,50 @@ def test_mailbox_page_lists_findings_with_the_fix(staff_client, data):
 def test_the_dashboard_query_count_does_not_grow(staff_client, data, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
         page(staff_client)
+
+
+@pytest.fixture
+def formulas(data):
+    """A customer and a mailbox whose names a spreadsheet would run as formulas."""
+    hostile = Customer.objects.create(slug="-2-3", name="=cmd|' /C calc'!A0")
+    make_mailbox(
+        hostile, "=1+2@evil.example", SheetValues(OLD, 995, "ssl", NEW, 465, "ssl", "smtp-auth")
+    )
+    findings_recompute(force=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("mail.old.example", "mail.old.example"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_a_cell_that_would_start_a_formula_is_written_as_text(value, cell):
+    assert cell_safe(value) == cell
+
+
+def test_downloaded_findings_show_formula_like_values_as_text(staff_client, formulas):
+    response = staff_client.get(reverse("findings_export"), {"customer": "-2-3"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+
+    assert [(r["customer"], r["email"], r["code"]) for r in rows] == [
+        ("'-2-3", "'=1+2@evil.example", "legacy-hostname")
+    ]
+
+
+def test_export_flags_shows_formula_like_values_as_text(formulas, capsys):
+    call_command("export_flags", "--customer=-2-3")
+
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    assert [(r["customer"], r["email"]) for r in rows] == [("'-2-3", "'=1+2@evil.example")]

@@ -130,3 +130,18 @@ def test_old_upload_contents_are_purged(staff_client, settings):
     settings.IMPORT_KEEP_DAYS = -1
     assert import_batches_purge() == 1
     assert bytes(ImportBatch.objects.get().content) == b""
+
+
+def test_an_upload_with_control_characters_lists_them_and_keeps_the_preview(staff_client):
+    text = GOOD.replace("山田商店", "山田\x00商店").replace("shop@yamada", "sh\x00op@yamada")
+
+    response = upload(staff_client, text)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "line 4, column customer_name: control characters" in page
+    assert "line 4, column email: control characters" in page
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.INVALID
+    assert "\x00" not in str(batch.preview)
+    assert not Customer.objects.exists()
