@@ -144,7 +144,11 @@ def phone_world(django_user_model):
             f"campaign-link-{name}-guide": f"/l/{token}/?client=outlook",
             **{f"guide-{client}-{name}": f"{base}guide/{client}/" for client in CATALOG},
         }
-    public = {"login": "/accounts/login/", "campaign-link": mailbox_pages.pop("campaign-link-long")}
+    public = {
+        "login": "/accounts/login/",
+        "password-reset": "/accounts/password_reset/",
+        "campaign-link": mailbox_pages.pop("campaign-link-long"),
+    }
     logged_in = {
         "home": "/",
         "customer-home": "/c/aaabb/",
