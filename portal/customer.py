@@ -11,10 +11,12 @@ from django.utils import translation
 from accounts.models import Customer, Mailbox, SettingsSheet
 from accounts.roles import is_staff_member
 from accounts.scoping import get_visible_or_404
-from checks.findings import open_findings
-from checks.fixes import explanation
-from portal.campaigns import SHEET_CODES
-from portal.mailbox_states import State, mailbox_statuses, states_summary, with_states
+from portal.mailbox_states import (
+    mailbox_statuses,
+    problem_sentences,
+    states_summary,
+    with_states,
+)
 
 MAILBOXES_PER_PAGE = 50
 
@@ -59,11 +61,6 @@ def customer_mailbox(request, slug, code):
         code=code,
     )
     status = mailbox_statuses([mailbox], _language())[0]
-    problems = (
-        open_findings().filter(mailbox=mailbox, code__in=SHEET_CODES).order_by("side", "code")
-        if status.state in (State.CHANGE, State.WAITING)
-        else []
-    )
     history = SettingsSheet.objects.visible_to(request.user).filter(mailbox=mailbox)
     return render(
         request,
@@ -72,7 +69,7 @@ def customer_mailbox(request, slug, code):
             "customer": mailbox.customer,
             "mailbox": mailbox,
             "status": status,
-            "explanations": [explanation(finding) for finding in problems],
+            "explanations": problem_sentences(mailbox) if status.changes_pending else [],
             "history": history,
         },
     )

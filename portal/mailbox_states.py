@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Confirmation, Mailbox
 from checks.findings import open_findings
-from checks.fixes import recommended_sheets
+from checks.fixes import explanation, recommended_sheets
 from checks.models import Finding
 from portal.campaigns import SHEET_CODES
 from portal.guides.builder import Change, sheet_changes
@@ -47,6 +47,8 @@ from portal.models import Campaign, CampaignMailbox
 
 
 class State:
+    """A mailbox's state, as `with_states` annotates it."""
+
     CHANGE = "change"
     WAITING = "waiting"
     DONE = "done"
@@ -61,6 +63,7 @@ LABELS = {
     State.FINE: _("No change needed"),
     State.NO_SHEET: _("No settings on record"),
 }
+PENDING = (State.CHANGE, State.WAITING)
 # Lists show the mailboxes that need the customer first.
 ORDER = (State.CHANGE, State.WAITING, State.NO_SHEET, State.DONE, State.FINE)
 
@@ -142,6 +145,11 @@ class MailboxStatus:
     def needs_change(self) -> bool:
         return self.state == State.CHANGE
 
+    @property
+    def changes_pending(self) -> bool:
+        """Changes asked for and not yet seen: needed, or said to be done."""
+        return self.state in PENDING
+
 
 def mailbox_statuses(mailboxes: list[Mailbox], lang: str) -> list[MailboxStatus]:
     """Mailboxes from `with_states` (with `current_sheet` and `customer__server`
@@ -151,7 +159,7 @@ def mailbox_statuses(mailboxes: list[Mailbox], lang: str) -> list[MailboxStatus]
         current = mailbox.current_sheet.values if mailbox.current_sheet else None
         changes = (
             sheet_changes(current, recommended, lang)[0]
-            if recommended is not None and mailbox.state in (State.CHANGE, State.WAITING)
+            if recommended is not None and mailbox.state in PENDING
             else []
         )
         client = CATALOG.get(mailbox.mail_client)
@@ -167,3 +175,10 @@ def mailbox_statuses(mailboxes: list[Mailbox], lang: str) -> list[MailboxStatus]
             )
         )
     return statuses
+
+
+def problem_sentences(mailbox: Mailbox) -> list[str]:
+    """Why the mailbox needs a change: its open findings that a settings change
+    fixes, each in one sentence."""
+    problems = open_findings().filter(mailbox=mailbox, code__in=SHEET_CODES)
+    return [explanation(finding) for finding in problems.order_by("side", "code")]
