@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -72,26 +74,41 @@ def explanation(finding: Finding) -> str:
     return texts[finding.code] % values
 
 
-def recommended_sheet(mailbox: Mailbox) -> SheetValues | None:
-    """The mailbox's settings as they should be (None without a current sheet)."""
-    sheet = mailbox.current_sheet
-    if sheet is None:
-        return None
-    hosts = {sheet.incoming_host, sheet.outgoing_host}
+def recommended_sheets(mailboxes: Sequence[Mailbox]) -> list[SheetValues | None]:
+    """Each mailbox's settings as they should be (None without a current sheet), in
+    order; one registry query for them all. Select `current_sheet` and
+    `customer__server` with the mailboxes, or each costs a query more."""
+    hosts = {
+        host
+        for mailbox in mailboxes
+        if (sheet := mailbox.current_sheet) is not None
+        for host in (sheet.incoming_host, sheet.outgoing_host)
+    }
     replacements = {
         name.hostname: (name.replaced_by.hostname if name.replaced_by else "")
         if name.status == ServerName.Status.LEGACY
         else None
         for name in ServerName.objects.filter(hostname__in=hosts).select_related("replaced_by")
     }
-    assigned = mailbox.customer.server.hostname if mailbox.customer.server_id else None
-    return recommended_values(
-        mailbox.protocol,
-        sheet.values,
-        replacements=replacements,
-        assigned=assigned,
-        recommended=settings.RECOMMENDED_PORTS,
-    )
+    return [
+        None
+        if mailbox.current_sheet is None
+        else recommended_values(
+            mailbox.protocol,
+            mailbox.current_sheet.values,
+            replacements=replacements,
+            assigned=mailbox.customer.server.hostname if mailbox.customer.server_id else None,
+            recommended=settings.RECOMMENDED_PORTS,
+        )
+        for mailbox in mailboxes
+    ]
+
+
+def recommended_sheet(mailbox: Mailbox) -> SheetValues | None:
+    """The mailbox's settings as they should be (None without a current sheet)."""
+    if mailbox.current_sheet is None:
+        return None
+    return recommended_sheets([mailbox])[0]
 
 
 def sheet_comparison(mailbox: Mailbox) -> list[tuple[str, object, object, bool]]:

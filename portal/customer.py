@@ -6,10 +6,17 @@ Every read goes through `visible_to` / `get_visible_or_404`.
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import translation
 
 from accounts.models import Customer, Mailbox, SettingsSheet
 from accounts.roles import is_staff_member
 from accounts.scoping import get_visible_or_404
+from portal.mailbox_states import (
+    mailbox_statuses,
+    problem_sentences,
+    states_summary,
+    with_states,
+)
 
 MAILBOXES_PER_PAGE = 50
 
@@ -27,25 +34,46 @@ def home(request):
 @login_required
 def customer_home(request, slug):
     customer = get_visible_or_404(Customer, request.user, slug=slug)
-    mailboxes = (
-        Mailbox.objects.visible_to(request.user)
-        .filter(customer=customer)
-        .select_related("current_sheet")
+    mailboxes = Mailbox.objects.visible_to(request.user).filter(customer=customer)
+    listed = with_states(mailboxes).select_related("current_sheet", "customer__server")
+    page = Paginator(listed.order_by("state_order", "email"), MAILBOXES_PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(mailboxes, MAILBOXES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "customer/home.html", {"customer": customer, "page": page})
+    return render(
+        request,
+        "customer/home.html",
+        {
+            "customer": customer,
+            "page": page,
+            "statuses": mailbox_statuses(list(page.object_list), _language()),
+            "summary": states_summary(mailboxes),
+        },
+    )
 
 
 @login_required
 def customer_mailbox(request, slug, code):
     mailbox = get_visible_or_404(
-        Mailbox.objects.filter(customer__slug=slug).select_related("customer", "current_sheet"),
+        with_states(Mailbox.objects.filter(customer__slug=slug)).select_related(
+            "customer__server", "current_sheet"
+        ),
         request.user,
         code=code,
     )
+    status = mailbox_statuses([mailbox], _language())[0]
     history = SettingsSheet.objects.visible_to(request.user).filter(mailbox=mailbox)
     return render(
         request,
         "customer/mailbox.html",
-        {"customer": mailbox.customer, "mailbox": mailbox, "history": history},
+        {
+            "customer": mailbox.customer,
+            "mailbox": mailbox,
+            "status": status,
+            "explanations": problem_sentences(mailbox) if status.changes_pending else [],
+            "history": history,
+        },
     )
+
+
+def _language() -> str:
+    return translation.get_language() or "ja"

@@ -255,7 +255,8 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
                 f"{client.name.en} cannot set up {mailbox.protocol.upper()}.",
             )(lang),
         )
-    changes, sides = _changes(mailbox, settings, lang)
+    current = mailbox.current_sheet.values if mailbox.current_sheet else None
+    changes, sides = sheet_changes(current, settings, lang)
     return Guide(
         client=client.id,
         client_name=client.name(lang),
@@ -284,23 +285,24 @@ def value_name(field_name: str, value: object, lang: str) -> str:
     return str(value)
 
 
-def _changes(mailbox: Mailbox, settings: SheetValues, lang: str) -> tuple[list[Change], list[str]]:
-    current = mailbox.current_sheet.values if mailbox.current_sheet else None
+def sheet_changes(
+    current: SheetValues | None, after: SheetValues, lang: str
+) -> tuple[list[Change], list[str]]:
+    """What changes from `current` to `after`, field by field in words, and which
+    sides ("incoming", "outgoing") change."""
     if current is None:
         return [], []
-    return sheet_changes(current, settings, lang)
-
-
-def sheet_changes(
-    current: SheetValues, settings: SheetValues, lang: str
-) -> tuple[list[Change], list[str]]:
-    """Each field that differs (before → after, in words) and the sides that change."""
     changes, sides = [], []
     for name in SHEET_FIELDS:
-        before, after = getattr(current, name), getattr(settings, name)
-        if before != after:
-            before, after = value_name(name, before, lang), value_name(name, after, lang)
-            changes.append(Change(FIELD_NAMES[name](lang), before, after))
+        before, new = getattr(current, name), getattr(after, name)
+        if before != new:
+            changes.append(
+                Change(
+                    FIELD_NAMES[name](lang),
+                    value_name(name, before, lang),
+                    value_name(name, new, lang),
+                )
+            )
             side = "incoming" if name.startswith("incoming") else "outgoing"
             if side not in sides:
                 sides.append(side)

@@ -1,16 +1,29 @@
 """A real headless Chromium (Debian's, driven by Playwright) logs in as a customer,
-opens a guide, confirms, and leaves a screenshot in var/test-artifacts/."""
+opens a guide, confirms, and leaves a screenshot in var/test-artifacts/; every
+customer page fits a 360 px phone (screenshots in var/test-artifacts/phone/)."""
 
 import contextlib
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
-from accounts.models import Confirmation, Customer, Mailbox, ServerName
+from accounts.models import (
+    Confirmation,
+    Customer,
+    Mailbox,
+    ServerName,
+    SettingsSheet,
+    sheet_record,
+)
 from accounts.sheets import SheetValues
+from portal.campaigns import link_token
+from portal.guides.catalog import CATALOG
+from portal.models import Campaign, CampaignMailbox
 from tests.conftest import make_mailbox, make_person
 
 CHROMIUM = "/usr/bin/chromium"
@@ -70,3 +83,136 @@ def test_a_customer_follows_a_guide_and_confirms_in_a_real_browser(live_server, 
     confirmation = Confirmation.objects.get()
     assert confirmation.mailbox == Mailbox.objects.get(email="test01@aaabb.co.jp")
     assert confirmation.mail_client == "thunderbird"
+
+
+# Phone width: no customer page is wider than a 360 px screen.
+
+PHONE = {"width": 360, "height": 740}
+# The elements that stick out past the right edge, for the failure message.
+TOO_WIDE = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                        + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
+# What a Content-Security-Policy without 'unsafe-inline' would block.
+INLINE_CODE = """() => [...document.querySelectorAll('script:not([src]), style, [style]')]
+  .map(e => e.outerHTML.slice(0, 80)).concat([...document.querySelectorAll('*')]
+  .flatMap(e => [...e.attributes].filter(a => a.name.startsWith('on')).map(a => a.name)))"""
+LONG_HOST = "pop-and-imap-legacy-frontend01.branch-office.aaabb-holdings.co.jp"
+LONG_ADDRESS = "accounting.department.head-office@branch-office.aaabb-holdings.co.jp"
+
+
+def phone_world(django_user_model):
+    """The seed's sample mailbox (swapped ports on an old name), a mailbox with the
+    longest names, several sheet versions, a running campaign, two customers."""
+    new = ServerName.objects.create(hostname="mail.hosting.example", status="current")
+    ServerName.objects.create(hostname="mail.aaabb.co.jp", status="legacy", replaced_by=new)
+    ServerName.objects.create(hostname=LONG_HOST, status="legacy", replaced_by=new)
+    customer = Customer.objects.create(slug="aaabb", name="株式会社エーエービービー")
+    other = Customer.objects.create(slug="sato-clinic", name="医療法人社団 佐藤クリニック")
+    seed = make_mailbox(
+        customer,
+        "test01@aaabb.co.jp",
+        SheetValues("mail.aaabb.co.jp", 587, "ssl", "mail.aaabb.co.jp", 995, "ssl", "smtp-auth"),
+    )
+    long = make_mailbox(
+        customer,
+        LONG_ADDRESS,
+        SheetValues(LONG_HOST, 110, "none", LONG_HOST, 25, "none", "pop-before-smtp"),
+    )
+    sheet_record(
+        long,
+        SheetValues(LONG_HOST, 110, "starttls", LONG_HOST, 587, "starttls", "pop-before-smtp"),
+        source=SettingsSheet.Source.STAFF,
+        note="電話で確認",
+    )
+    make_mailbox(other, "reception@sato-clinic.example")
+    make_person(django_user_model, "multi", customer, other)
+    campaign = Campaign.objects.create(
+        name="SSL 移行", cutover=timezone.localdate() + timedelta(days=30), state="running"
+    )
+    for mailbox in (seed, long):
+        CampaignMailbox.objects.create(campaign=campaign, mailbox=mailbox, customer=customer)
+    mailbox_pages = {}
+    for name, mailbox in (("seed", seed), ("long", long)):
+        base = f"/c/aaabb/m/{mailbox.code}/"
+        token = link_token(campaign, mailbox)
+        mailbox_pages |= {
+            f"mailbox-{name}": base,
+            f"guide-picker-{name}": f"{base}guide/",
+            f"sheet-{name}": f"{base}sheet/",
+            f"campaign-link-{name}": f"/l/{token}/",
+            f"campaign-link-{name}-guide": f"/l/{token}/?client=outlook",
+            **{f"guide-{client}-{name}": f"{base}guide/{client}/" for client in CATALOG},
+        }
+    public = {
+        "login": "/accounts/login/",
+        "password-reset": "/accounts/password_reset/",
+        "campaign-link": mailbox_pages.pop("campaign-link-long"),
+    }
+    logged_in = {
+        "home": "/",
+        "customer-home": "/c/aaabb/",
+        "customer-home-other": "/c/sato-clinic/",
+        "password-change": "/accounts/password_change/",
+        **mailbox_pages,
+    }
+    return public, logged_in
+
+
+def page_widths(
+    browser, base_url: str, pages: dict[str, str], *, login: bool, folder: Path, viewport=PHONE
+):
+    """Open each page in Japanese (at phone width); returns the ones wider than the screen."""
+    context = browser.new_context(locale="ja-JP", viewport=viewport, device_scale_factor=1)
+    page = context.new_page()
+    if login:
+        page.goto(f"{base_url}/accounts/login/")
+        page.fill("#id_username", "multi")
+        page.fill("#id_password", "pw-123456!")
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{base_url}/")
+    too_wide = {}
+    for name, path in pages.items():
+        response = page.goto(base_url + path)
+        assert response.status == 200, (name, path, response.status)
+        assert page.evaluate("document.documentElement.lang") == "ja", name
+        scroll_width, inner_width = page.evaluate(
+            "[document.documentElement.scrollWidth, innerWidth]"
+        )
+        if scroll_width > inner_width:
+            too_wide[name] = (scroll_width, page.evaluate(TOO_WIDE))
+        assert page.evaluate(INLINE_CODE) == [], name
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    context.close()
+    return too_wide
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_customer_page_is_wider_than_a_360_px_phone(live_server, django_user_model):
+    public, logged_in = phone_world(django_user_model)
+    folder = ARTIFACTS / "phone"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    with chromium() as browser:
+        too_wide = page_widths(browser, live_server.url, public, login=False, folder=folder)
+        too_wide |= page_widths(browser, live_server.url, logged_in, login=True, folder=folder)
+
+    assert too_wide == {}
+    assert len(logged_in) > 2 * len(CATALOG)  # every program's guide, for both mailboxes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_print_button_of_the_printable_sheet_prints(live_server, django_user_model):
+    customer = Customer.objects.create(slug="aaabb", name="株式会社エーエービービー")
+    mailbox = make_mailbox(customer, "test01@aaabb.co.jp")
+    make_person(django_user_model, "tanaka", customer)
+
+    with chromium() as browser:
+        page = browser.new_page(locale="ja-JP", viewport=PHONE)
+        page.add_init_script("window.print = () => { window.printed = true; };")
+        page.goto(f"{live_server.url}/accounts/login/?next=/c/aaabb/m/{mailbox.code}/sheet/")
+        page.fill("#id_username", "tanaka")
+        page.fill("#id_password", "pw-123456!")
+        page.click("main button[type=submit]")
+        page.click("button[data-print]")
+        assert page.evaluate("window.printed") is True
