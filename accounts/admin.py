@@ -26,7 +26,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(ServerName)
 class ServerNameAdmin(admin.ModelAdmin):
-    list_display = ["hostname", "status", "replaced_by", "updated_at"]
+    list_display = ["hostname", "status", "replaced_by", "addresses", "updated_at"]
     list_filter = ["status"]
     search_fields = ["hostname"]
     autocomplete_fields = ["replaced_by"]

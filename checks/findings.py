@@ -20,6 +20,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from checks.models import Endpoint, Finding, FindingSummary
+from checks.probes import NOT_ALLOWED
 
 HIGH, MEDIUM = "high", "medium"
 
@@ -46,7 +47,9 @@ RULES: dict[str, tuple[str, str, str]] = {
     ),
     "pop-before-smtp": (MEDIUM, "s.side = 'outgoing' AND s.smtp_auth = 'pop-before-smtp'", "''"),
     "no-smtp-auth": (HIGH, "s.side = 'outgoing' AND s.smtp_auth = 'none'", "''"),
-    "endpoint-unreachable": (HIGH, "r.error <> ''", "r.error"),
+    "endpoint-unreachable": (HIGH, f"r.error NOT IN ('', '{NOT_ALLOWED}')", "r.error"),
+    # Not probed (checks.probes.NOT_ALLOWED): could not test, which says nothing about the server.
+    "endpoint-not-probed": (MEDIUM, f"r.error = '{NOT_ALLOWED}'", "''"),
     "cert-name-mismatch": (HIGH, "r.cert_hostname_match = %(false)s", "s.host"),
     "cert-expired": (HIGH, "r.cert_not_after < %(now)s", "r.cert_not_after"),
     "cert-expiring": (

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.probes import NOT_ALLOWED
+
 FACTS = ("working", "cert_names", "cert_expiring", "tls_versions", "plaintext_auth")
 
 
@@ -19,8 +21,9 @@ def observed_state(result: dict[str, Any], expiry_days: int) -> dict[str, Any]:
     """The facts one probe result shows (as ProbeResult.as_dict() gives it)."""
     certificate = result.get("certificate")
     versions = result.get("tls_versions_accepted")
+    error = result.get("error")
     return {
-        "working": result.get("error") is None,
+        "working": None if error == NOT_ALLOWED else error is None,
         "cert_names": sorted(certificate["sans"]) if certificate else None,
         "cert_expiring": certificate["days_left"] <= expiry_days if certificate else None,
         "tls_versions": list(versions) if versions is not None else None,

@@ -12,6 +12,8 @@ from checks.tasks import events_mail, results_purge
 from tests.checks import misbehaving
 from tests.conftest import make_mailbox
 
+LOCAL = "mail.local-test.example"
+
 
 @pytest.fixture
 def local(settings, alpha):
@@ -23,10 +25,12 @@ def local(settings, alpha):
     settings.PROBE_ALERT_EMAIL = ["noc@hosting.example"]
     silent = misbehaving.TcpServer(misbehaving.silent)
     closed = misbehaving.unused_port()
+    settings.PROBE_RESOLVE = {LOCAL: "127.0.0.1"}
+    settings.PROBE_PORTS = [silent.port, closed]
     make_mailbox(
         alpha,
         "info@alpha.example",
-        SheetValues("127.0.0.1", silent.port, "none", "127.0.0.1", closed, "starttls", "smtp-auth"),
+        SheetValues(LOCAL, silent.port, "none", LOCAL, closed, "starttls", "smtp-auth"),
     )
     yield silent.port, closed
     silent.close()
@@ -97,7 +101,7 @@ def test_alerts_are_mailed_once_per_confirmed_change(local, django_capture_on_co
     message = mail.outbox[0]
     assert message.to == ["noc@hosting.example"]
     assert "2" in message.subject
-    assert "127.0.0.1" in message.body
+    assert LOCAL in message.body
     assert events_mail() == 0  # nothing new: nothing sent
     assert len(mail.outbox) == 1
 
