@@ -184,7 +184,10 @@ def hostname_matches(host: str, dns_names: Iterable[str], ip_names: Iterable[str
 
 def certificate_info(der: bytes, host: str, *, trusted: bool) -> CertificateInfo:
     cert = x509.load_der_x509_certificate(der)
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # over-long names are reported, not judged
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        issuer = cert.issuer.rfc4514_string()
     subject_cn = str(names[0].value) if names else None
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -199,7 +202,7 @@ def certificate_info(der: bytes, host: str, *, trusted: bool) -> CertificateInfo
     return CertificateInfo(
         subject_cn=subject_cn,
         sans=tuple(dns_names + ip_names),
-        issuer=cert.issuer.rfc4514_string(),
+        issuer=issuer,
         not_before=cert.not_valid_before_utc,
         not_after=not_after,
         days_left=math.floor((not_after - now).total_seconds() / 86400),
@@ -229,7 +232,7 @@ class Limiter:
 
 def _kind_of_address(address: IPv4Address | IPv6Address) -> str | None:
     """What makes an address internal ("loopback", "private", ...); None for a public one."""
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(address, f"is_{kind}"):
             return kind.replace("_", "-")
     return None if address.is_global else "non-public"
@@ -250,7 +253,7 @@ def address_refusal(address: str, options: ProbeOptions) -> str | None:
         return None
     inside = [parsed]
     if isinstance(parsed, IPv6Address):
-        inside += [parsed.ipv4_mapped, parsed.sixtofour, *(parsed.teredo or ())]
+        inside = [parsed.ipv4_mapped, parsed.sixtofour, *(parsed.teredo or ()), parsed]
     for candidate in filter(None, inside):
         kind = _kind_of_address(candidate)
         if kind is not None:
