@@ -2,6 +2,7 @@
 stored, each result is stored on its own, and a sweep's batches always finish."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError
@@ -10,8 +11,8 @@ from django.utils import timezone
 
 from accounts.sheets import SheetValues
 from checks import sweep
-from checks.models import Endpoint, ProbeResult, Sweep
-from checks.probes import BANNER_LENGTH, ISSUER_LENGTH, MAX_SANS, NAME_LENGTH
+from checks.models import Endpoint, Event, ProbeResult, Sweep
+from checks.probes import BANNER_LENGTH, ISSUER_LENGTH, MAX_SANS, NAME_LENGTH, CertificateInfo
 from checks.probes import ProbeResult as ProbeOutcome
 from checks.recording import results_record
 from tests.checks import misbehaving
@@ -119,3 +120,30 @@ def test_a_batch_whose_results_cannot_be_recorded_still_finishes_its_sweep(
     started.refresh_from_db()
     assert (started.status, started.batches_done) == (Sweep.Status.FINISHED, 1)
     assert not ProbeResult.objects.exists()
+
+
+def test_a_change_to_many_long_certificate_names_is_recorded_with_a_capped_detail(db, settings):
+    settings.PROBE_CONFIRM_AFTER = 1
+    endpoint = Endpoint.objects.create(host=HOSTILE, port=995, protocol="pop3", security="ssl")
+    endpoint.state = {"working": True, "cert_names": [HOSTILE]}
+    endpoint.save()
+    now = timezone.now()
+    names = tuple(f"{'n' * 200}{i}.hostile.example" for i in range(100))
+    certificate = CertificateInfo(
+        subject_cn=HOSTILE,
+        sans=names,
+        issuer="CN=Hostile CA",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=90),
+        days_left=89,
+        expired=False,
+        trusted=False,
+        hostname_match=False,
+    )
+
+    results_record({endpoint.pk: outcome(HOSTILE, certificate=certificate)}, sweep=None, at=now)
+
+    event = Event.objects.get(endpoint=endpoint)
+    assert event.kind == "cert-names"
+    assert event.detail.startswith(f"{HOSTILE} → {names[0]}")
+    assert len(event.detail) == Event._meta.get_field("detail").max_length
