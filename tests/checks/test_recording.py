@@ -15,8 +15,11 @@ from checks.models import Endpoint, Event, ProbeResult, Sweep
 from checks.probes import BANNER_LENGTH, ISSUER_LENGTH, MAX_SANS, NAME_LENGTH, CertificateInfo
 from checks.probes import ProbeResult as ProbeOutcome
 from checks.recording import results_record
+from checks.tasks import sweep_start
+from portal.celery import app as celery_app
 from tests.checks import misbehaving
 from tests.conftest import make_mailbox
+from tests.processes import celery, logs, wait_for
 
 HOSTILE, NORMAL = "mail.hostile.example", "mail.normal.example"
 
@@ -43,7 +46,7 @@ def servers(settings, alpha, tmp_path):
             f"info@{name}",
             SheetValues(name, server.port, "ssl", name, server.port, "ssl", "smtp-auth"),
         )
-    yield
+    yield hostile.port, normal.port
     hostile.close()
     normal.close()
 
@@ -84,6 +87,27 @@ def test_a_sweep_over_a_hostile_server_finishes_with_both_results_cleaned(
     ).content.decode()
     assert "mail.hostile.example\ufffd.evil.example" in page
     assert "\x1b" not in page and "\x00" not in page
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_finishes_a_sweep_over_a_hostile_server(servers, tmp_path):
+    hostile_port, normal_port = servers
+    celery_app.conf.task_always_eager = False
+    env = {
+        "PROBE_RESOLVE": f"{HOSTILE}=127.0.0.1,{NORMAL}=127.0.0.1",
+        "PROBE_PORTS": f"{hostile_port},{normal_port}",
+        "PROBE_RETRY_DELAY": "0.05",
+    }
+    with celery("worker", log_dir=tmp_path, env=env) as running:
+        sweep_start.apply_async(queue=running.queue)
+        finished = wait_for(lambda: Sweep.objects.filter(status=Sweep.Status.FINISHED).exists(), 60)
+
+    assert finished, logs(tmp_path)
+    results = ProbeResult.objects.filter(endpoint__protocol="pop3").select_related("endpoint")
+    banners = {r.endpoint.host: r.banner for r in results}
+    assert banners[NORMAL] == "+OK normal server ready"
+    assert banners[HOSTILE] == "+OK \ufffd\ufffd[31mhostile\ufffd ready\ufffd"
 
 
 def outcome(host, **changes):
