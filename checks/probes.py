@@ -248,8 +248,7 @@ def address_refusal(address: str, options: ProbeOptions) -> str | None:
         parsed = ip_address(address)
     except ValueError:
         return f"{address} is not an IP address"
-    allowed = options.allowed_addresses | set(options.resolve.values())
-    if address in allowed or str(parsed) in allowed:
+    if parsed in _parsed(options.allowed_addresses | set(options.resolve.values())):
         return None
     inside = [parsed]
     if isinstance(parsed, IPv6Address):
@@ -259,6 +258,15 @@ def address_refusal(address: str, options: ProbeOptions) -> str | None:
         if kind is not None:
             return f"{address} is a {kind} address that no registered server has"
     return None
+
+
+def _parsed(addresses: Iterable[str]) -> set[IPv4Address | IPv6Address]:
+    """The addresses, whatever their spelling (a malformed one is left out)."""
+    found = set()
+    for address in addresses:
+        with contextlib.suppress(ValueError):
+            found.add(ip_address(address))
+    return found
 
 
 async def resolve(host: str, port: int, options: ProbeOptions) -> str:

@@ -31,7 +31,9 @@ def probe_options() -> ProbeOptions:
         ca_file=settings.PROBE_CA_FILE,
         resolve=dict(settings.PROBE_RESOLVE),
         ports=frozenset(settings.PROBE_PORTS) | {port for _p, port, _s in offered()},
-        allowed_addresses=frozenset(a for text in registered for a in text.split()),
+        allowed_addresses=frozenset(
+            a for text in registered for a in text.replace(",", " ").split()
+        ),
     )
 
 
