@@ -29,7 +29,7 @@ class CustomerAdmin(TextCheckedAdmin, admin.ModelAdmin):
 
 @admin.register(ServerName)
 class ServerNameAdmin(TextCheckedAdmin, admin.ModelAdmin):
-    list_display = ["hostname", "status", "replaced_by", "updated_at"]
+    list_display = ["hostname", "status", "replaced_by", "addresses", "updated_at"]
     list_filter = ["status"]
     search_fields = ["hostname"]
     autocomplete_fields = ["replaced_by"]

@@ -22,6 +22,8 @@ from accounts.sheets import (
     SheetValues,
     SmtpAuth,
     normalize_email,
+    normalize_hostname,
+    parse_addresses,
 )
 from accounts.signals import sheets_changed
 
@@ -123,6 +125,18 @@ class ServerName(models.Model):
         limit_choices_to={"status": "current"},
     )
     note = models.TextField(_("note"), blank=True)
+    # Where the name points, in standard spelling separated by spaces: probes connect to
+    # a loopback, private or otherwise internal address only when a server lists it here.
+    addresses = models.CharField(
+        _("addresses"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The server's IP addresses, separated by spaces. Needed only when the name "
+            "points to an internal (private) address: probes connect to such an address "
+            "only when it is listed here."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -138,6 +152,20 @@ class ServerName(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+    def clean(self) -> None:
+        errors = {}
+        parsers = {
+            "hostname": normalize_hostname,
+            "addresses": lambda text: " ".join(parse_addresses(text)),
+        }
+        for name, parse in parsers.items():
+            try:
+                setattr(self, name, parse(getattr(self, name)))
+            except SheetValueError as error:
+                errors[name] = error.message
+        if errors:
+            raise ValidationError(errors)
 
 
 class MailboxQuerySet(TenantQuerySet):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import unicodedata
 from dataclasses import dataclass, fields
 from functools import cache, lru_cache
@@ -108,27 +109,75 @@ def parse_port(text: str | int) -> int:
     return int(raw)
 
 
+def _numeric_spelling(name: str) -> bool:
+    """Whether a resolver would take `name` for an IP address rather than look it up:
+    any spelling inet_aton accepts (dotted, decimal, hex, octal, short forms like
+    127.1), or an all-numeric top-level label, which no real DNS name has (RFC 3696)."""
+    try:
+        socket.inet_aton(name)
+    except OSError:
+        return name.rpartition(".")[2].isdigit()
+    return True
+
+
+def _is_ip_literal(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 @lru_cache(maxsize=65536)  # a file names the same few servers on every row
 def normalize_hostname(text: str) -> str:
-    """The host name in lower-case ASCII (IDNA for Japanese names), or an IP address."""
+    """The server's DNS name in lower-case ASCII (IDNA for Japanese names).
+
+    IP addresses in any spelling, `localhost` and one-label names are refused:
+    probes connect to the servers named here, so a sheet must never point them
+    at the portal's own network."""
     raw = text_check(text.strip(), max_length=253).rstrip(".")
     if not raw:
         raise SheetValueError(_("a server name is required"))
     try:
-        return str(ipaddress.ip_address(raw.strip("[]")))
-    except ValueError:
-        pass
-    try:
         name = raw.encode("idna").decode("ascii").lower()
     except UnicodeError:
         name = ""
+    if _is_ip_literal(raw) or (name and _numeric_spelling(name)):
+        raise SheetValueError(
+            _("%(value)s looks like an IP address: use the server's name, e.g. mail.example.jp")
+            % {"value": _quoted(raw)}
+        )
     labels = name.split(".")
     if not name or len(name) > 253 or not all(_LABEL.match(label) for label in labels):
         raise SheetValueError(
             _("%(value)s is not a valid server name (letters, digits, hyphens and dots)")
             % {"value": _quoted(raw)}
         )
+    if name == "localhost" or name.endswith(".localhost") or "." not in name:
+        raise SheetValueError(
+            _(
+                "%(value)s is not a server name on the internet: use its full name, e.g. mail.example.jp"
+            )
+            % {"value": _quoted(raw)}
+        )
     return name
+
+
+def parse_addresses(text: str) -> tuple[str, ...]:
+    """IP addresses separated by spaces or commas, each in its standard spelling."""
+    found = []
+    for item in re.split(r"[\s,]+", text.strip()):
+        if not item:
+            continue
+        try:
+            address = str(ipaddress.ip_address(item.strip("[]")))
+        except ValueError:
+            raise SheetValueError(
+                _("%(value)s is not an IP address") % {"value": _quoted(item)}
+            ) from None
+        if address not in found:
+            found.append(address)
+    return tuple(found)
 
 
 def normalize_email(text: str) -> str:

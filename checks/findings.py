@@ -20,6 +20,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from checks.models import Endpoint, Finding, FindingSummary
+from checks.probes import NOT_ALLOWED
 
 HIGH, MEDIUM = "high", "medium"
 
@@ -50,9 +51,11 @@ RULES: dict[str, tuple[str, str, str]] = {
     # network blip must not flag every mailbox on a server); gone at the first success.
     "endpoint-unreachable": (
         HIGH,
-        "r.error <> '' AND e.consecutive_failures >= %(confirm_after)s",
+        f"r.error NOT IN ('', '{NOT_ALLOWED}') AND e.consecutive_failures >= %(confirm_after)s",
         "r.error",
     ),
+    # Not probed (checks.probes.NOT_ALLOWED): could not test, which says nothing about the server.
+    "endpoint-not-probed": (MEDIUM, f"r.error = '{NOT_ALLOWED}'", "''"),
     "cert-name-mismatch": (HIGH, "r.cert_hostname_match = %(false)s", "s.host"),
     "cert-expired": (HIGH, "r.cert_not_after < %(now)s", "r.cert_not_after"),
     "cert-expiring": (

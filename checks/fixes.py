@@ -27,6 +27,7 @@ def code_labels() -> dict[str, str]:
         "cert-expiring": _("Certificate expires soon"),
         "cert-untrusted": _("Certificate not trusted"),
         "endpoint-unreachable": _("Server unreachable"),
+        "endpoint-not-probed": _("Could not test the server"),
         "tls-outdated": _("Outdated TLS only"),
         "plaintext-auth-exposed": _("Password accepted before TLS"),
     }
@@ -65,6 +66,9 @@ def explanation(finding: Finding) -> str:
         "cert-untrusted": _("The certificate of %(host)s is not from a trusted authority."),
         "endpoint-unreachable": _(
             "The %(side)s server %(host)s could not be reached with these settings (%(value)s)."
+        ),
+        "endpoint-not-probed": _(
+            "The %(side)s server %(host)s could not be tested: probes do not connect to its address or port."
         ),
         "tls-outdated": _(
             "%(host)s offers only %(value)s, which current systems no longer accept."

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -33,7 +33,18 @@ from checks.dialogs import DIALOGS, Dialog, ProbeFailure
 PROTOCOLS = ("pop3", "imap", "smtp")
 SECURITIES = ("ssl", "starttls", "none")
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+# What is kept of the values a server chooses (see result_cleaned).
 BANNER_LENGTH = 200
+MESSAGE_LENGTH = 300
+NAME_LENGTH = 255  # a certificate's CN and each of its names
+ISSUER_LENGTH = 500
+MAX_SANS = 100
+# The ports mail servers listen on (POP3, IMAP, SMTP with and without TLS): the only
+# ones probes connect to unless told otherwise.
+MAIL_PORTS = frozenset({110, 995, 143, 993, 25, 465, 587})
+# The error of an endpoint the probe did not connect to: its port is not a mail port,
+# or its name leads to an internal address no registered server has.
+NOT_ALLOWED = "address-not-allowed"
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME: the chain is judged apart from the dates,
 # which have their own fields (expired, days_left).
 NO_CHECK_TIME = 0x200000
@@ -62,6 +73,10 @@ class ProbeOptions:
     retries: int = 1  # a refused or timed-out connection is tried again this many times
     retry_delay: float = 1.0
     client_name: str = "mail-settings-portal.invalid"  # our EHLO name
+    ports: frozenset[int] = MAIL_PORTS  # the only ports probes connect to
+    # Internal (loopback, private, ...) addresses probes may connect to all the same;
+    # the addresses in `resolve` may be connected to too.
+    allowed_addresses: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -172,7 +187,10 @@ def hostname_matches(host: str, dns_names: Iterable[str], ip_names: Iterable[str
 
 def certificate_info(der: bytes, host: str, *, trusted: bool) -> CertificateInfo:
     cert = x509.load_der_x509_certificate(der)
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # over-long names are reported, not judged
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        issuer = cert.issuer.rfc4514_string()
     subject_cn = str(names[0].value) if names else None
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -187,7 +205,7 @@ def certificate_info(der: bytes, host: str, *, trusted: bool) -> CertificateInfo
     return CertificateInfo(
         subject_cn=subject_cn,
         sans=tuple(dns_names + ip_names),
-        issuer=cert.issuer.rfc4514_string(),
+        issuer=issuer,
         not_before=cert.not_valid_before_utc,
         not_after=not_after,
         days_left=math.floor((not_after - now).total_seconds() / 86400),
@@ -215,23 +233,71 @@ class Limiter:
             yield
 
 
+def _kind_of_address(address: IPv4Address | IPv6Address) -> str | None:
+    """What makes an address internal ("loopback", "private", ...); None for a public one."""
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
+        if getattr(address, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if address.is_global else "non-public"
+
+
+def address_refusal(address: str, options: ProbeOptions) -> str | None:
+    """Why probes may not connect to `address`, or None when they may.
+
+    Internal addresses are refused, those hidden inside an IPv6 address too
+    (IPv4-mapped, 6to4, Teredo), unless allowed or named in `resolve`.
+    """
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return f"{address} is not an IP address"
+    if parsed in _parsed(options.allowed_addresses | set(options.resolve.values())):
+        return None
+    inside = [parsed]
+    if isinstance(parsed, IPv6Address):
+        inside = [parsed.ipv4_mapped, parsed.sixtofour, *(parsed.teredo or ()), parsed]
+    for candidate in filter(None, inside):
+        kind = _kind_of_address(candidate)
+        if kind is not None:
+            return f"{address} is a {kind} address that no registered server has"
+    return None
+
+
+def _parsed(addresses: Iterable[str]) -> set[IPv4Address | IPv6Address]:
+    """The addresses, whatever their spelling (a malformed one is left out)."""
+    found = set()
+    for address in addresses:
+        with contextlib.suppress(ValueError):
+            found.add(ip_address(address))
+    return found
+
+
 async def resolve(host: str, port: int, options: ProbeOptions) -> str:
+    """The address to connect to: from `resolve`, else the first of the name's
+    addresses that probes may connect to (ProbeFailure NOT_ALLOWED when none is)."""
+    if port not in options.ports:
+        raise ProbeFailure(NOT_ALLOWED, f"port {port} is not one of the mail ports probed")
     if host in options.resolve:
         return options.resolve[host]
-    try:
-        ip_address(host)
-        return host
-    except ValueError:
-        pass
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(options.connect_timeout):
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (TimeoutError, OSError) as error:
-        raise ProbeFailure("dns-failure", f"cannot resolve {host}: {error}") from None
-    if not infos:
-        raise ProbeFailure("dns-failure", f"{host} has no address")
-    return infos[0][4][0]
+    if _is_ip(host):
+        addresses = [host]
+    else:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(options.connect_timeout):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (TimeoutError, OSError) as error:
+            raise ProbeFailure("dns-failure", f"cannot resolve {host}: {error}") from None
+        if not infos:
+            raise ProbeFailure("dns-failure", f"{host} has no address")
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    refusals = [address_refusal(address, options) for address in addresses]
+    for address, refusal in zip(addresses, refusals, strict=True):
+        if refusal is None:
+            return address
+    raise ProbeFailure(
+        NOT_ALLOWED, refusals[0] if host == addresses[0] else f"{host}: {refusals[0]}"
+    )
 
 
 async def open_tcp(
@@ -336,9 +402,9 @@ async def _converse(
     try:
         if endpoint.security == "ssl":
             await _secure(dialog, writer, context, endpoint.host, options, seen)
-            seen.banner = _clean(await dialog.greet())
+            seen.banner = printable(await dialog.greet(), BANNER_LENGTH)
         else:
-            seen.banner = _clean(await dialog.greet())
+            seen.banner = printable(await dialog.greet(), BANNER_LENGTH)
             capabilities = await dialog.capabilities()
             seen.starttls_offered = dialog.offers_starttls(capabilities)
             seen.plaintext_auth = dialog.offers_plaintext_auth(capabilities)
@@ -369,9 +435,36 @@ async def _secure(
     seen.der = ssl_object.getpeercert(binary_form=True)
 
 
-def _clean(text: str) -> str:
-    printable = "".join(ch if ch.isprintable() else " " for ch in text)
-    return printable.strip()[:BANNER_LENGTH]
+def printable(text: str | None, limit: int) -> str | None:
+    """`text` safe to store and to show: line breaks and tabs become spaces, every other
+    character that is not printable (NUL, escape sequences, bidirectional overrides,
+    lone surrogates) becomes U+FFFD, so that it shows; at most `limit` characters."""
+    if text is None:
+        return None
+    return "".join(
+        ch if ch.isprintable() else " " if ch in "\t\n\r\v\f" else "\ufffd" for ch in text[:limit]
+    ).strip()
+
+
+def result_cleaned(result: ProbeResult) -> ProbeResult:
+    """The result with every value a server chose (banner, messages quoting it, the
+    certificate's names and issuer, the cipher) printable and within its length."""
+    certificate = result.certificate
+    if certificate is not None:
+        certificate = replace(
+            certificate,
+            subject_cn=printable(certificate.subject_cn, NAME_LENGTH),
+            sans=tuple(printable(name, NAME_LENGTH) for name in certificate.sans[:MAX_SANS]),
+            issuer=printable(certificate.issuer, ISSUER_LENGTH),
+        )
+    return replace(
+        result,
+        error_message=printable(result.error_message, MESSAGE_LENGTH),
+        banner=printable(result.banner, BANNER_LENGTH),
+        tls_version=printable(result.tls_version, 16),
+        cipher=printable(result.cipher, 100),
+        certificate=certificate,
+    )
 
 
 async def exchange_with_retry(

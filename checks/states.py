@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.probes import NOT_ALLOWED
+
 FACTS = ("working", "cert_names", "cert_expiring", "tls_versions", "plaintext_auth")
 
 
@@ -19,8 +21,9 @@ def observed_state(result: dict[str, Any], expiry_days: int) -> dict[str, Any]:
     """The facts one probe result shows (as ProbeResult.as_dict() gives it)."""
     certificate = result.get("certificate")
     versions = result.get("tls_versions_accepted")
+    error = result.get("error")
     return {
-        "working": result.get("error") is None,
+        "working": None if error == NOT_ALLOWED else error is None,
         "cert_names": sorted(certificate["sans"]) if certificate else None,
         "cert_expiring": certificate["days_left"] <= expiry_days if certificate else None,
         "tls_versions": list(versions) if versions is not None else None,
@@ -29,7 +32,10 @@ def observed_state(result: dict[str, Any], expiry_days: int) -> dict[str, Any]:
 
 
 def failures_counted(previous: int, observed: dict[str, Any]) -> int:
-    """Failed probes in a row: one more after a failure, none after a success."""
+    """Failed probes in a row: one more after a failure, none after a success, the same
+    when the probe could not tell (an endpoint not probed)."""
+    if observed["working"] is None:
+        return previous
     return 0 if observed["working"] else previous + 1
 
 

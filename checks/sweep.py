@@ -4,10 +4,11 @@ probe concurrently, each batch done once however often it is delivered."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -17,28 +18,42 @@ from checks.probes import Endpoint as Target
 from checks.probes import ProbeOptions, probe_many
 from checks.recording import results_record
 
+logger = logging.getLogger(__name__)
+
 
 def probe_options() -> ProbeOptions:
+    """The probe's settings, with what it may connect to: the mail ports (PROBE_PORTS and
+    those offered) and, of the internal addresses, only the registered servers'."""
+    registered = ServerName.objects.exclude(addresses="").values_list("addresses", flat=True)
     return ProbeOptions(
         timeout=settings.PROBE_TIMEOUT,
         retry_delay=settings.PROBE_RETRY_DELAY,
         ca_file=settings.PROBE_CA_FILE,
         resolve=dict(settings.PROBE_RESOLVE),
         port_map=dict(settings.PROBE_PORT_MAP),
+        ports=frozenset(settings.PROBE_PORTS) | {port for _p, port, _s in offered()},
+        allowed_addresses=frozenset(
+            a for text in registered for a in text.replace(",", " ").split()
+        ),
     )
+
+
+def offered() -> list[tuple[str, int, str]]:
+    """(protocol, port, security) of each endpoint the company offers (PROBE_OFFERED)."""
+    found = []
+    for item in settings.PROBE_OFFERED:
+        protocol, port, security = item.split(":")
+        found.append((protocol, int(port), security))
+    return found
 
 
 def offered_endpoints() -> set[tuple[str, int, str, str]]:
     """Each current server name × each endpoint the company offers (PROBE_OFFERED)."""
-    offered = []
-    for item in settings.PROBE_OFFERED:
-        protocol, port, security = item.split(":")
-        offered.append((protocol, int(port), security))
     hosts = ServerName.objects.filter(status=ServerName.Status.CURRENT).values_list(
         "hostname", flat=True
     )
     return {
-        (host, port, protocol, security) for host in hosts for protocol, port, security in offered
+        (host, port, protocol, security) for host in hosts for protocol, port, security in offered()
     }
 
 
@@ -128,23 +143,36 @@ def probe_endpoints(endpoints: list[Endpoint]) -> dict[int, object]:
 
 def sweep_batch_run(batch_id: int) -> None:
     """Probe a batch and record it, once: a redelivered batch that is done does nothing,
-    and one whose worker died before recording is simply probed again."""
+    and one whose worker died before recording is simply probed again. A batch whose
+    results cannot be recorded at all is still counted done, so its sweep finishes."""
     batch = SweepBatch.objects.select_related("sweep").filter(pk=batch_id).first()
     if batch is None or batch.done_at is not None:
         return
     endpoints = list(Endpoint.objects.filter(pk__in=batch.endpoint_ids))
     outcomes = probe_endpoints(endpoints)
-    with transaction.atomic():
-        claimed = SweepBatch.objects.filter(pk=batch_id, done_at__isnull=True).update(
-            done_at=timezone.now()
-        )
-        if not claimed:
-            return
-        results_record(outcomes, sweep=batch.sweep, at=timezone.now())
-        Sweep.objects.filter(pk=batch.sweep_id).update(batches_done=F("batches_done") + 1)
-        sweep = Sweep.objects.get(pk=batch.sweep_id)
-        if sweep.batches_done >= sweep.batch_count:
-            sweep_finish(sweep.pk)
+    try:
+        with transaction.atomic():
+            if _batch_done(batch):
+                results_record(outcomes, sweep=batch.sweep, at=timezone.now())
+    except DatabaseError:
+        logger.exception("the results of %s could not be recorded", batch)
+        with transaction.atomic():
+            _batch_done(batch)
+
+
+def _batch_done(batch: SweepBatch) -> bool:
+    """Mark the batch done and count it, finishing its sweep after the last; False when
+    it was done already."""
+    claimed = SweepBatch.objects.filter(pk=batch.pk, done_at__isnull=True).update(
+        done_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    Sweep.objects.filter(pk=batch.sweep_id).update(batches_done=F("batches_done") + 1)
+    sweep = Sweep.objects.get(pk=batch.sweep_id)
+    if sweep.batches_done >= sweep.batch_count:
+        sweep_finish(sweep.pk)
+    return True
 
 
 def sweep_finish(sweep_id: int) -> None:

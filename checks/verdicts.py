@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from checks.probes import NOT_ALLOWED
+
 UNREACHABLE = ("refused", "timeout", "unreachable", "dns-failure")
 LEVELS = ("ok", "unknown", "warn", "bad")  # worst last
 
@@ -21,6 +23,8 @@ class Verdict:
 def verdict(result, security: str) -> Verdict:
     if result is None:
         return Verdict("unknown", (_("not checked yet"),))
+    if result.error == NOT_ALLOWED:  # could not test: says nothing about the server
+        return Verdict("unknown", (_("not probed: address not allowed"), result.error_message))
     if result.error in UNREACHABLE:
         return Verdict("bad", (_("unreachable (%(error)s)") % {"error": result.error},))
     if result.error:

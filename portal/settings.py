@@ -237,6 +237,8 @@ PROBE_OFFERED = env.list(
         "smtp:587:starttls",
     ],
 )
+# The only ports probes connect to (with those in PROBE_OFFERED): the standard mail ports.
+PROBE_PORTS = env.list("PROBE_PORTS", cast=int, default=[110, 995, 143, 993, 25, 465, 587])
 PROBE_KEEP_DAYS = env.int("PROBE_KEEP_DAYS", default=90)
 PROBE_EXPIRY_WARNING_DAYS = env.int("PROBE_EXPIRY_WARNING_DAYS", default=30)
 PROBE_CONFIRM_AFTER = env.int("PROBE_CONFIRM_AFTER", default=2)  # sweeps a new state must hold

@@ -345,3 +345,43 @@ def test_a_header_with_control_characters_is_named_printably(db):
         sheets_import(HEADER.replace("smtp_auth", "smtp_auth,x\x00y").encode())
 
     assert "line 1, column x\ufffdy: unknown column" in str(refused.value.problems[-1])
+
+
+def test_sheets_naming_ip_addresses_or_local_names_are_refused_row_by_row(db):
+    bad = HEADER + (
+        "aaabb,株式会社エーエービービー,test01@aaabb.co.jp,test01,pop3,127.1,995,ssl,"
+        "mail.aaabb.co.jp,465,ssl,smtp-auth\n"
+        "aaabb,株式会社エーエービービー,info@aaabb.co.jp,info,imap,mail.aaabb.co.jp,993,ssl,"
+        "0x7f000001,465,ssl,smtp-auth\n"
+        "aaabb,株式会社エーエービービー,it@aaabb.co.jp,it,imap,localhost,993,ssl,"
+        "[::1],465,ssl,smtp-auth\n"
+    )
+    with pytest.raises(ImportRefused) as refused:
+        sheets_import(bad.encode())
+    assert [str(p) for p in refused.value.problems] == [
+        "line 2, column incoming_host: “127.1” looks like an IP address: "
+        "use the server's name, e.g. mail.example.jp",
+        "line 3, column outgoing_host: “0x7f000001” looks like an IP address: "
+        "use the server's name, e.g. mail.example.jp",
+        "line 4, column incoming_host: “localhost” is not a server name on the internet: "
+        "use its full name, e.g. mail.example.jp",
+        "line 4, column outgoing_host: “[::1]” looks like an IP address: "
+        "use the server's name, e.g. mail.example.jp",
+    ]
+    assert not Mailbox.objects.exists()
+
+
+def test_the_registry_refuses_ip_addresses_as_server_names(db):
+    with pytest.raises(ImportRefused) as refused:
+        servers_import(
+            b"hostname,status,replaced_by\n"
+            b"169.254.169.254,current,\n"
+            b"old.example,legacy,2130706433\n"
+        )
+    assert [str(p) for p in refused.value.problems] == [
+        "line 2, column hostname: “169.254.169.254” looks like an IP address: "
+        "use the server's name, e.g. mail.example.jp",
+        "line 3, column replaced_by: “2130706433” looks like an IP address: "
+        "use the server's name, e.g. mail.example.jp",
+    ]
+    assert not ServerName.objects.exists()

@@ -7,6 +7,7 @@ from accounts.sheets import (
     SheetValueError,
     normalize_email,
     normalize_hostname,
+    parse_addresses,
     parse_choice,
     parse_customer_name,
     parse_port,
@@ -43,8 +44,7 @@ def test_impossible_ports_are_refused_with_the_range(text):
         ("mail.hosting.example.", "mail.hosting.example"),
         ("  smtp.aaabb.co.jp ", "smtp.aaabb.co.jp"),
         ("メール.例え.jp", "xn--4dkua4c.xn--r8jz45g.jp"),
-        ("192.0.2.10", "192.0.2.10"),
-        ("[2001:db8::1]", "2001:db8::1"),
+        ("3com.example", "3com.example"),
     ],
 )
 def test_server_names_are_normalized(text, name):
@@ -57,6 +57,45 @@ def test_server_names_are_normalized(text, name):
 def test_bad_server_names_are_refused(text):
     with pytest.raises(SheetValueError):
         normalize_hostname(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "127.0.0.1",
+        "169.254.169.254",
+        "10.1.2.3",
+        "192.0.2.10",
+        "::1",
+        "[::1]",
+        "[2001:db8::1]",
+        "::ffff:127.0.0.1",
+        "2130706433",  # decimal
+        "0x7f000001",  # hex
+        "0177.0.0.1",  # octal
+        "0x7f.1",
+        "127.1",  # short form
+        "１２７．０．０．１",  # full-width, as typed in Japanese input mode
+        "127。0。0。1",
+        "mail.123",  # no real top-level domain is numeric
+    ],
+)
+def test_ip_addresses_in_any_spelling_are_refused(text):
+    with pytest.raises(SheetValueError, match="looks like an IP address: use the server's name"):
+        normalize_hostname(text)
+
+
+@pytest.mark.parametrize("text", ["localhost", "LOCALHOST.", "mail.localhost", "mailserver"])
+def test_local_names_are_refused(text):
+    with pytest.raises(SheetValueError, match="not a server name on the internet"):
+        normalize_hostname(text)
+
+
+def test_server_addresses_are_read_in_standard_spelling():
+    assert parse_addresses(" 10.0.0.5, 2001:DB8::1  10.0.0.5 ") == ("10.0.0.5", "2001:db8::1")
+    assert parse_addresses("") == ()
+    with pytest.raises(SheetValueError, match="not an IP address"):
+        parse_addresses("10.0.0.5 mail.example.jp")
 
 
 def test_security_words_are_matched_without_case():

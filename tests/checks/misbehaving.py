@@ -84,10 +84,22 @@ def unused_port() -> int:
         return sock.getsockname()[1]
 
 
-def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+def self_signed(
+    directory: Path, name: str, *, sans: list[str] | None = None, organization: str | None = None
+) -> tuple[Path, Path]:
+    """A self-signed certificate for `name` (its CN; also its only SAN unless `sans` are
+    given). Values are written as given, however long or strange: servers do that."""
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # over-long names, on purpose
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, name, _validate=False)]
+        if organization is not None:
+            attributes.append(
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization, _validate=False)
+            )
+    subject = x509.Name(attributes)
     now = datetime.datetime.now(datetime.UTC)
+    names = [x509.DNSName(n) for n in (sans if sans is not None else [name])]
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -96,10 +108,11 @@ def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    stem = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in name)[:60]
+    cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(
@@ -111,16 +124,16 @@ def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def legacy_pop3s(directory: Path) -> TcpServer:
-    """Implicit-TLS POP3 that accepts only TLS 1.0 and 1.1, like an old appliance."""
-    cert, key = self_signed(directory, "old-appliance.example")
+def pop3s(cert: Path, key: Path, banner: bytes, *, legacy: bool = False) -> TcpServer:
+    """Implicit-TLS POP3 with this certificate and greeting; `legacy`: TLS 1.0/1.1 only."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        context.minimum_version = ssl.TLSVersion.TLSv1
-        context.maximum_version = ssl.TLSVersion.TLSv1_1
+    if legacy:
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
 
     def handle(conn: socket.socket) -> None:
         conn.settimeout(5)
@@ -129,10 +142,32 @@ def legacy_pop3s(directory: Path) -> TcpServer:
         except (ssl.SSLError, OSError):
             return
         with tls:
-            tls.sendall(b"+OK old appliance ready\r\n")
+            tls.sendall(banner + b"\r\n")
             while data := tls.recv(1024):
                 if data.upper().startswith(b"QUIT"):
                     tls.sendall(b"+OK bye\r\n")
                     return
 
     return TcpServer(handle)
+
+
+def legacy_pop3s(directory: Path) -> TcpServer:
+    """Implicit-TLS POP3 that accepts only TLS 1.0 and 1.1, like an old appliance."""
+    cert, key = self_signed(directory, "old-appliance.example")
+    return pop3s(cert, key, b"+OK old appliance ready", legacy=True)
+
+
+def hostile_pop3s(directory: Path) -> TcpServer:
+    """Implicit-TLS POP3 whose greeting and certificate hold what no database column or
+    terminal should take: NUL, escape sequences, a bell, over-long names, 300 SANs."""
+    cert, key = self_signed(
+        directory,
+        "mail\x00\x1b[2J.hostile.example" + "x" * 300,
+        sans=[
+            "mail.hostile.example\x00.evil.example",
+            "\x1b]0;owned\x07.hostile.example",
+            *(f"n{i}.hostile.example" for i in range(300)),
+        ],
+        organization="Evil\x00\x1b[31m Corp " + "o" * 600,
+    )
+    return pop3s(cert, key, b"+OK \x00\x1b[31mhostile\x07 ready\x7f")

@@ -183,7 +183,7 @@ def test_the_command_prints_the_env_lines(capsys):
     assert "PROBE_CA_FILE=" in output and "demo-mail/ca.pem" in output
 
 
-def test_the_port_map_setting_reaches_the_probe(settings):
+def test_the_port_map_setting_reaches_the_probe(db, settings):
     from checks.sweep import probe_options
 
     settings.PROBE_PORT_MAP = {995: 10995}

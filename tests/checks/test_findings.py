@@ -270,6 +270,7 @@ def test_old_name_certificate_from_a_real_probe(
     cert-name-mismatch, those on the certificate's name do not."""
     address, port = mail_servers.address("good", "imaps")
     settings.PROBE_RESOLVE = {NEW: address, OLD: address}
+    settings.PROBE_PORTS = [port]
     settings.PROBE_CA_FILE = str(mail_servers.ca_file)
     settings.PROBE_OFFERED = []
     old = make_mailbox(

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 from tests.checks import misbehaving
+from tests.processes import database_url
 
 KEYS = [
     "host", "port", "protocol", "security", "reachable", "error", "error_message", "banner",
@@ -19,6 +20,11 @@ CERT_KEYS = {"subject_cn", "sans", "issuer", "not_before", "not_after", "days_le
              "trusted", "hostname_match"}  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def database(db):
+    """The command reads the registry (its servers' addresses may be probed): the test's."""
+
+
 def probe(*args):
     return subprocess.run(
         [sys.executable, "manage.py", "probe", *args],
@@ -26,13 +32,21 @@ def probe(*args):
         capture_output=True,
         text=True,
         timeout=60,
-        env={"SECRET_KEY": "x", "PATH": "/usr/bin:/bin", "PROBE_RETRY_DELAY": "0.05"},
+        env={
+            "SECRET_KEY": "x",
+            "PATH": "/usr/bin:/bin",
+            "PROBE_RETRY_DELAY": "0.05",
+            "DATABASE_URL": database_url(),
+        },
     )
 
 
 def test_a_closed_port_prints_one_json_object_and_exits_0():
     port = misbehaving.unused_port()
-    done = probe("127.0.0.1", str(port), "--protocol", "smtp", "--security", "starttls", "--json")
+    done = probe(
+        "closed.example", str(port), "--protocol", "smtp", "--security", "starttls",
+        "--resolve", "closed.example:127.0.0.1", "--json",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert list(result) == KEYS
@@ -58,10 +72,22 @@ def test_an_old_server_is_reported_with_its_certificate(tmp_path):
 
 def test_the_readable_report_names_the_problem():
     port = misbehaving.unused_port()
-    done = probe("127.0.0.1", str(port), "--protocol", "pop3", "--security", "none")
+    done = probe(
+        "closed.example", str(port), "--protocol", "pop3", "--security", "none",
+        "--resolve", "closed.example:127.0.0.1",
+    )  # fmt: skip
     assert done.returncode == 0
     assert "refused" in done.stdout
     assert "reachable          no" in done.stdout
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "169.254.169.254"])
+def test_an_internal_address_is_not_probed_without_an_explicit_resolve(host):
+    done = probe(host, "25", "--protocol", "smtp", "--security", "starttls", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["reachable"], result["error"]) == (False, "address-not-allowed")
+    assert "address" in result["error_message"]
 
 
 @pytest.mark.parametrize(

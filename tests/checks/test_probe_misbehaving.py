@@ -3,16 +3,25 @@ result with the right error code, quickly, never an exception or a stuck probe."
 
 import asyncio
 import time
+from dataclasses import replace
 
 import pytest
 
 from checks.probes import Endpoint, ProbeOptions, probe_endpoint
 from tests.checks import misbehaving
 
-FAST = ProbeOptions(timeout=2, connect_timeout=1, read_timeout=1, retry_delay=0.05)
+# The servers listen on 127.0.0.1, on ports of their own: both allowed here.
+FAST = ProbeOptions(
+    timeout=2,
+    connect_timeout=1,
+    read_timeout=1,
+    retry_delay=0.05,
+    allowed_addresses=frozenset({"127.0.0.1"}),
+)
 
 
 def probe(port, protocol="pop3", security="none", host="127.0.0.1", options=FAST):
+    options = replace(options, ports=frozenset({port}))
     return asyncio.run(probe_endpoint(Endpoint(host, port, protocol, security), options))
 
 

@@ -18,6 +18,11 @@ TLS_SERVICES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def database(db):
+    """The command reads the registry (its servers' addresses may be probed)."""
+
+
 def probe(servers, case, service, protocol, security, host=NEW):
     address, port = servers.address(case, service)
     out = StringIO()

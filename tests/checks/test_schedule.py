@@ -14,6 +14,8 @@ from tests.checks import misbehaving
 from tests.conftest import make_mailbox
 from tests.processes import celery, logs, wait_for
 
+CLOSED = "closed.local-test.example"
+
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
@@ -22,7 +24,7 @@ def test_beat_starts_sweeps_that_a_worker_runs(alpha, tmp_path):
     make_mailbox(
         alpha,
         "info@alpha.example",
-        SheetValues("127.0.0.1", closed, "ssl", "127.0.0.1", closed, "ssl", "smtp-auth"),
+        SheetValues(CLOSED, closed, "ssl", CLOSED, closed, "ssl", "smtp-auth"),
     )
     # The migration made this row; earlier transactional tests flush it away, so make it
     # again the migration's way.
@@ -33,7 +35,12 @@ def test_beat_starts_sweeps_that_a_worker_runs(alpha, tmp_path):
     task.save()
     celery_app.conf.task_always_eager = False
 
-    with celery("worker", "beat", log_dir=tmp_path, env={"PROBE_RETRY_DELAY": "0.05"}):
+    env = {
+        "PROBE_RETRY_DELAY": "0.05",
+        "PROBE_RESOLVE": f"{CLOSED}=127.0.0.1",
+        "PROBE_PORTS": str(closed),
+    }
+    with celery("worker", "beat", log_dir=tmp_path, env=env):
         finished = wait_for(
             lambda: Sweep.objects.filter(status=Sweep.Status.FINISHED).count() >= 2, 90
         )

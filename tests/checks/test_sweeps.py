@@ -3,14 +3,18 @@
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.urls import reverse
 
-from accounts.models import ServerName
+from accounts.models import Customer, ServerName
 from accounts.sheets import SheetValues
 from checks import sweep
+from checks.findings import open_findings
 from checks.models import Endpoint, Event, ProbeResult, Sweep, SweepBatch
 from checks.tasks import events_mail, results_purge
 from tests.checks import misbehaving
 from tests.conftest import make_mailbox
+
+LOCAL = "mail.local-test.example"
 
 
 @pytest.fixture
@@ -23,10 +27,12 @@ def local(settings, alpha):
     settings.PROBE_ALERT_EMAIL = ["noc@hosting.example"]
     silent = misbehaving.TcpServer(misbehaving.silent)
     closed = misbehaving.unused_port()
+    settings.PROBE_RESOLVE = {LOCAL: "127.0.0.1"}
+    settings.PROBE_PORTS = [silent.port, closed]
     make_mailbox(
         alpha,
         "info@alpha.example",
-        SheetValues("127.0.0.1", silent.port, "none", "127.0.0.1", closed, "starttls", "smtp-auth"),
+        SheetValues(LOCAL, silent.port, "none", LOCAL, closed, "starttls", "smtp-auth"),
     )
     yield silent.port, closed
     silent.close()
@@ -97,7 +103,7 @@ def test_alerts_are_mailed_once_per_confirmed_change(local, django_capture_on_co
     message = mail.outbox[0]
     assert message.to == ["noc@hosting.example"]
     assert "2" in message.subject
-    assert "127.0.0.1" in message.body
+    assert LOCAL in message.body
     assert events_mail() == 0  # nothing new: nothing sent
     assert len(mail.outbox) == 1
 
@@ -120,3 +126,63 @@ def test_run_checks_waits_and_prints_a_summary(transactional_db, local, capsys):
     assert "2 endpoints" in out
     assert "0 OK" in out
     assert "2 with problems" in out
+
+
+def test_an_endpoint_leading_inside_is_not_probed_and_never_shown_as_a_bad_server(
+    settings, alpha, client, support, django_capture_on_commit_callbacks
+):
+    settings.PROBE_OFFERED = []
+    settings.PROBE_CONFIRM_AFTER = 1
+    settings.PROBE_ALERT_EMAIL = ["noc@hosting.example"]
+    # A sheet stored before names were checked, naming the portal's own machine.
+    mailbox = make_mailbox(
+        alpha,
+        "info@alpha.example",
+        SheetValues("localhost", 995, "ssl", "localhost", 8080, "ssl", "smtp-auth"),
+    )
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            sweep.sweep_start()
+
+    results = ProbeResult.objects.select_related("endpoint")
+    assert {(r.endpoint.port, r.reachable, r.error) for r in results} == {
+        (995, False, "address-not-allowed"),
+        (8080, False, "address-not-allowed"),
+    }
+    assert not Event.objects.exists()  # could not test: no state changes, no alert
+    assert len(mail.outbox) == 0
+    codes = {(f.side, f.code) for f in open_findings().filter(mailbox=mailbox)}
+    assert {("incoming", "endpoint-not-probed"), ("outgoing", "endpoint-not-probed")} <= codes
+    assert not {code for _side, code in codes if code == "endpoint-unreachable"}
+
+    client.force_login(support)
+    endpoints = client.get(reverse("endpoint_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert endpoints.count("not probed: address not allowed") == 2
+    assert "loopback address that no registered server has" in endpoints
+    assert "port 8080 is not one of the mail ports probed" in endpoints
+    assert "Problem" not in endpoints
+    page = client.get(
+        reverse("staff_mailbox", kwargs={"code": mailbox.code}), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Could not test the server" in page
+    assert "Server unreachable" not in page
+
+
+def test_a_registered_servers_internal_address_is_probed(
+    local, settings, django_capture_on_commit_callbacks
+):
+    silent_port, _closed_port = local
+    settings.PROBE_RESOLVE = {}  # the name is looked up: "localhost" leads to 127.0.0.1
+    ServerName.objects.create(
+        hostname="mail.internal.example", status="current", addresses="127.0.0.1"
+    )
+    make_mailbox(
+        Customer.objects.get(slug="alpha"),
+        "it@alpha.example",
+        SheetValues("localhost", silent_port, "none", "localhost", 465, "ssl", "smtp-auth"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.sweep_start()
+
+    result = ProbeResult.objects.get(endpoint__host="localhost", endpoint__port=silent_port)
+    assert (result.reachable, result.error) == (True, "timeout")  # connected: it never speaks

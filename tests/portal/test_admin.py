@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from accounts.models import ServerName
 from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP
 
 
@@ -209,3 +210,27 @@ def test_staff_admin_cannot_delete_a_superuser_from_the_list(staff_admin, superu
 
     assert response.status_code in (200, 403)
     assert type(superuser).objects.filter(pk=superuser.pk).exists()
+
+
+def test_a_registry_name_must_be_a_dns_name_and_its_addresses_ip_addresses(staff_admin, client):
+    client.force_login(staff_admin)
+    response = client.post(
+        "/admin/accounts/servername/add/",
+        {"hostname": "127.1", "status": "current", "addresses": "10.0.0.5 mail"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = response.content.decode()
+    assert "“127.1” looks like an IP address" in page
+    assert "“mail” is not an IP address" in page
+    assert not ServerName.objects.exists()
+
+    client.post(
+        "/admin/accounts/servername/add/",
+        {
+            "hostname": "Mail.Internal.Example",
+            "status": "current",
+            "addresses": "10.0.0.5,10.0.0.6",
+        },
+    )
+    server = ServerName.objects.get()
+    assert (server.hostname, server.addresses) == ("mail.internal.example", "10.0.0.5 10.0.0.6")

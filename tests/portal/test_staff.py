@@ -127,6 +127,10 @@ def test_unwise_settings_are_accepted(staff_client, alpha_mailbox):
         ("protocol", "smtp", "Select a valid choice. smtp is not one of the available choices."),
         ("incoming_security", "tls", "Select a valid choice."),
         ("incoming_host", "mail server", "is not a valid server name"),
+        ("incoming_host", "127.0.0.1", "looks like an IP address: use the server&#x27;s name"),
+        ("outgoing_host", "0x7f000001", "looks like an IP address"),
+        ("outgoing_host", "169.254.169.254", "looks like an IP address"),
+        ("incoming_host", "localhost", "is not a server name on the internet"),
         ("username", "a b", "is not a valid user name"),
     ],
 )

@@ -78,8 +78,9 @@ def test_check_now_probes_through_celery_and_shows_the_result(
 ):
     settings.PROBE_RETRY_DELAY = 0.05
     port = misbehaving.unused_port()
+    settings.PROBE_RESOLVE, settings.PROBE_PORTS = {"closed.example": "127.0.0.1"}, [port]
     endpoint = Endpoint.objects.create(
-        host="127.0.0.1", port=port, protocol="smtp", security="starttls"
+        host="closed.example", port=port, protocol="smtp", security="starttls"
     )
     url = reverse("endpoint_check_now", kwargs={"code": endpoint.code})
     with django_capture_on_commit_callbacks(execute=True):

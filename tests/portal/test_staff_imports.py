@@ -75,7 +75,9 @@ def test_applying_writes_the_file_once(staff_client, django_capture_on_commit_ca
 
 
 def test_a_bad_file_lists_its_problems_and_cannot_be_applied(staff_client):
-    page = upload(staff_client, GOOD + "x,,bad,u,smtp,h,1,ssl,h,2,ssl,none\n").content.decode()
+    page = upload(
+        staff_client, GOOD + "x,,bad,u,smtp,h.example,1,ssl,h.example,2,ssl,none\n"
+    ).content.decode()
 
     assert "The file has 3 problems." in page
     assert "line 5, column email: “bad” is not a valid e-mail address" in page

@@ -1,7 +1,9 @@
 """python manage.py probe HOST PORT --protocol P --security S [--resolve HOST:IP]
 [--ca-file PATH] [--timeout SECONDS] [--json]
 
-Exit status 0 whatever the endpoint did; non-zero only for bad arguments.
+Exit status 0 whatever the endpoint did; non-zero only for bad arguments. It connects
+where a sweep would (no internal address but the registered servers'), to each --resolve
+address, and on the port it is given.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from checks.probes import PROTOCOLS, SECURITIES, Endpoint, ProbeResult, probe_endpoint
+from checks.probes import (
+    PROTOCOLS,
+    SECURITIES,
+    Endpoint,
+    ProbeResult,
+    probe_endpoint,
+    result_cleaned,
+)
 from checks.sweep import probe_options
 
 
@@ -43,7 +52,8 @@ class Command(BaseCommand):
             raise CommandError(f"port {options['port']}: use a number from 1 to 65535")
         probe = probe_options()
         resolve = dict(probe.resolve) | dict(resolve_argument(r) for r in options["resolve"])
-        probe = replace(probe, resolve=resolve)
+        # The port is the operator's own choice; where the host name leads is not.
+        probe = replace(probe, resolve=resolve, ports=probe.ports | {options["port"]})
         if options["ca_file"] is not None:
             if not options["ca_file"].is_file():
                 raise CommandError(f"--ca-file {options['ca_file']}: no such file")
@@ -55,7 +65,8 @@ class Command(BaseCommand):
         endpoint = Endpoint(
             options["host"].lower(), options["port"], options["protocol"], options["security"]
         )
-        result = asyncio.run(probe_endpoint(endpoint, probe))
+        # Cleaned as stored: a hostile server's escape sequences never reach the terminal.
+        result = result_cleaned(asyncio.run(probe_endpoint(endpoint, probe)))
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
         else:
