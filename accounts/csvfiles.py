@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,18 @@ class ImportRefused(Exception):
         self.problems = problems
 
 
+# What Shift_JIS text read by mistake from EUC-JP bytes shows besides half-width kana:
+# anything but ASCII and half-width katakana letters (ｦ-ﾟ).
+_NOT_PLAIN_KANA = re.compile(r"[^\x00-\x7f\uff66-\uff9f]")
+
+
 def decode(data: bytes) -> str:
-    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, or Shift_JIS/CP932."""
+    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, Shift_JIS/CP932 or EUC-JP.
+
+    Japanese text in Shift_JIS nearly always holds bytes EUC-JP forbids, so bytes that
+    read as both are EUC-JP — unless their Shift_JIS reading is nothing but half-width
+    kana, which either could be: such a file is refused rather than guessed.
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     if data.startswith(codecs.BOM_UTF8):
@@ -47,13 +58,25 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
+        line = data.count(b"\n", 0, utf8_error.start) + 1
+    readings = {}
+    for encoding in ("cp932", "euc_jp"):
         try:
-            return data.decode("cp932")
+            readings[encoding] = data.decode(encoding)
         except UnicodeDecodeError:
-            line = data.count(b"\n", 0, utf8_error.start) + 1
-            raise ImportRefused(
-                [Problem(line, "-", _("the file is neither UTF-8 nor Shift_JIS (CP932) text"))]
-            ) from None
+            pass
+    if len(readings) == 1:
+        return next(iter(readings.values()))
+    if not readings:
+        message = _("the file is neither UTF-8, Shift_JIS (CP932) nor EUC-JP text")
+    elif _NOT_PLAIN_KANA.search(readings["cp932"]):
+        return readings["euc_jp"]
+    else:
+        message = _(
+            "the file could be Shift_JIS or EUC-JP text and the portal cannot tell which: "
+            "save it as UTF-8 (in Excel: CSV UTF-8) and upload it again"
+        )
+    raise ImportRefused([Problem(line, "-", message)])
 
 
 def read_table(

@@ -171,8 +171,31 @@ def test_a_file_in_another_encoding_is_refused_with_its_line(db):
     with pytest.raises(ImportRefused) as refused:
         sheets_import(data)
     assert str(refused.value.problems[0]) == (
-        "line 2, column -: the file is neither UTF-8 nor Shift_JIS (CP932) text"
+        "line 2, column -: the file is neither UTF-8, Shift_JIS (CP932) nor EUC-JP text"
     )
+
+
+def test_euc_jp_file_with_japanese_names_is_read(db, tmp_path):
+    path = write(tmp_path, GOOD, encoding="euc_jp")
+
+    call_command("import_sheets", str(path))
+
+    assert Customer.objects.get(slug="aaabb").name == "株式会社エーエービービー"
+    assert Customer.objects.get(slug="yamada").name == "山田商店"
+
+
+def test_a_file_that_reads_as_half_width_kana_or_euc_jp_is_refused_not_guessed(db):
+    # 山田商店 in EUC-JP is also valid Shift_JIS: ｻｳﾅﾄｾｦﾅｹ.
+    data = GOOD.replace("株式会社エーエービービー", "山田商店").encode("euc_jp")
+
+    with pytest.raises(ImportRefused) as refused:
+        sheets_import(data)
+
+    assert str(refused.value.problems[0]) == (
+        "line 2, column -: the file could be Shift_JIS or EUC-JP text and the portal cannot "
+        "tell which: save it as UTF-8 (in Excel: CSV UTF-8) and upload it again"
+    )
+    assert Customer.objects.count() == 0
 
 
 def test_an_empty_file_is_refused(db):
