@@ -15,14 +15,26 @@ def staff_client(client, support):
     return client
 
 
-def upload(client, text, kind="sheets", encoding="utf-8", name="sheets.csv"):
-    file = SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
-    return client.post(
-        reverse("import_list"), {"kind": kind, "file": file}, HTTP_ACCEPT_LANGUAGE="en", follow=True
-    )
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks):
+    """Post a file as the import form does; the worker's preview runs (eagerly) before
+    the page is shown."""
+
+    def post(client, text, kind="", encoding="utf-8", name="sheets.csv"):
+        data = text if isinstance(text, bytes) else text.encode(encoding)
+        file = SimpleUploadedFile(name, data, content_type="text/csv")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("import_list"), {"kind": kind, "file": file}, HTTP_ACCEPT_LANGUAGE="en"
+            )
+        if response.status_code != 302:
+            return response
+        return client.get(response.url, HTTP_ACCEPT_LANGUAGE="en")
+
+    return post
 
 
-def test_upload_shows_a_preview_and_writes_nothing(staff_client):
+def test_upload_shows_a_preview_and_writes_nothing(upload, staff_client):
     response = upload(staff_client, GOOD, encoding="cp932")
 
     page = response.content.decode()
@@ -35,7 +47,7 @@ def test_upload_shows_a_preview_and_writes_nothing(staff_client):
 
 
 def test_preview_of_changes_shows_before_and_after(
-    staff_client, django_capture_on_commit_callbacks
+    upload, staff_client, django_capture_on_commit_callbacks
 ):
     upload(staff_client, GOOD)
     batch = ImportBatch.objects.get()
@@ -50,7 +62,7 @@ def test_preview_of_changes_shows_before_and_after(
     assert "<del>587</del> → <ins>995</ins>" in page
 
 
-def test_applying_writes_the_file_once(staff_client, django_capture_on_commit_callbacks):
+def test_applying_writes_the_file_once(upload, staff_client, django_capture_on_commit_callbacks):
     upload(staff_client, GOOD)
     batch = ImportBatch.objects.get()
     url = reverse("import_apply", kwargs={"code": batch.code})
@@ -74,7 +86,7 @@ def test_applying_writes_the_file_once(staff_client, django_capture_on_commit_ca
     assert Mailbox.objects.get(email="test01@aaabb.co.jp").sheets.count() == 1
 
 
-def test_a_bad_file_lists_its_problems_and_cannot_be_applied(staff_client):
+def test_a_bad_file_lists_its_problems_and_cannot_be_applied(upload, staff_client):
     page = upload(staff_client, GOOD + "x,,bad,u,smtp,h,1,ssl,h,2,ssl,none\n").content.decode()
 
     assert "The file has 3 problems." in page
@@ -87,7 +99,7 @@ def test_a_bad_file_lists_its_problems_and_cannot_be_applied(staff_client):
 
 
 def test_a_file_that_went_bad_meanwhile_is_not_half_applied(
-    staff_client, alpha, django_capture_on_commit_callbacks
+    upload, staff_client, alpha, django_capture_on_commit_callbacks
 ):
     upload(staff_client, GOOD)
     batch = ImportBatch.objects.get()
@@ -108,7 +120,7 @@ def test_a_file_that_went_bad_meanwhile_is_not_half_applied(
     assert not Customer.objects.filter(slug="aaabb").exists()
 
 
-def test_server_names_can_be_uploaded(staff_client, django_capture_on_commit_callbacks):
+def test_server_names_can_be_uploaded(upload, staff_client, django_capture_on_commit_callbacks):
     upload(staff_client, SERVERS, kind="servers", name="servers.csv")
     batch = ImportBatch.objects.get()
     assert batch.preview["counts"]["created"] == 3
@@ -118,14 +130,14 @@ def test_server_names_can_be_uploaded(staff_client, django_capture_on_commit_cal
     assert batch.status == "applied"
 
 
-def test_too_large_a_file_is_refused(staff_client, settings):
+def test_too_large_a_file_is_refused(upload, staff_client, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 100
     page = upload(staff_client, GOOD).content.decode()
     assert "the largest accepted is 100" in page
     assert ImportBatch.objects.count() == 0
 
 
-def test_old_upload_contents_are_purged(staff_client, settings):
+def test_old_upload_contents_are_purged(upload, staff_client, settings):
     upload(staff_client, GOOD)
     settings.IMPORT_KEEP_DAYS = -1
     assert import_batches_purge() == 1
