@@ -132,9 +132,11 @@ def columns_keep(text: str, known: Iterable[str]) -> KeptColumns:
     row whose cells do not match the header cannot be told apart column by column: it
     is left out (an empty line in its place) and reported as a problem.
 
-    Raises ImportRefused when the file is not readable as CSV at all.
+    Raises ImportRefused when the file is not readable as CSV at all, or has none of
+    the columns.
     """
-    known = set(known)
+    columns = tuple(known)
+    known = set(columns)
     reader = _reader(text, known)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -145,6 +147,9 @@ def columns_keep(text: str, known: Iterable[str]) -> KeptColumns:
             return KeptColumns(b"", [], [])
         names = [cell.strip().lower() for cell in header]
         kept = [i for i, name in enumerate(names) if name in known]
+        if not kept:
+            message = _("none of the columns is one this import uses; they are %(columns)s")
+            raise ImportRefused([Problem(1, "-", message % {"columns": ",".join(columns)})])
         ignored = [header[i].strip() for i, name in enumerate(names) if name not in known]
         writer.writerow([header[i] for i in kept])
         previous_end = reader.line_num
