@@ -165,7 +165,10 @@ def columns_keep(text: str, known: Iterable[str]) -> KeptColumns:
                 problems.append(_cell_count_problem(line, len(names), len(record)))
                 out.write("\n" * lines)
             else:
-                writer.writerow([record[i] for i in kept])
+                cells = [record[i] for i in kept]
+                writer.writerow(cells)
+                # A left-out cell may have held line breaks.
+                out.write("\n" * (lines - 1 - sum(cell.count("\n") for cell in cells)))
     except csv.Error as error:
         raise _csv_problem(reader, error) from None
     return KeptColumns(out.getvalue().encode(), [name for name in ignored if name], problems)

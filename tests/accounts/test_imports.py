@@ -4,7 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from accounts.csvfiles import ImportRefused
+from accounts.csvfiles import ImportRefused, columns_keep, read_table
+from accounts.import_batches import import_kind
 from accounts.models import Customer, Mailbox, ServerName, SettingsSheet
 from accounts.server_imports import servers_import
 from accounts.sheet_imports import sheets_import, sheets_plan
@@ -318,3 +319,50 @@ def test_messages_can_be_japanese(db, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("import_sheets", str(write(tmp_path, GOOD + "x,y,z\n")), "--lang", "ja")
     assert "5 行目" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        (HEADER, "sheets"),
+        (HEADER.replace(",", "\t"), "sheets"),
+        ("email,customer,password\n", "sheets"),
+        ("hostname,status,replaced_by,note\n", "servers"),
+        ("Hostname;Status;Replaced_By\n", "servers"),
+        ("hostname,email\n", None),
+        ("a,b,c\n", None),
+        ("", None),
+    ],
+)
+def test_the_kind_of_file_is_read_from_its_header(header, kind):
+    assert import_kind(header + "x,y,z\n") == kind
+
+
+def test_the_sheet_check_reports_its_progress_row_by_row(db):
+    rows = "".join(
+        f"c{n},Co {n},u{n}@example.jp,u{n},imap,mail.hosting.example,993,ssl,"
+        f"mail.hosting.example,465,ssl,smtp-auth\n"
+        for n in range(4500)
+    )
+    seen = []
+
+    sheets_plan((HEADER + rows).encode(), progress=lambda step, total: seen.append((step, total)))
+
+    assert seen == [(2000, 4500), (2000, 4500), (500, 4500)]
+
+
+def test_kept_columns_leave_every_line_where_it_was():
+    text = (
+        'hostname,password,note\nmail.example,"multi\nline",hi\n\na.example,x\nb.example,y,"z\nz"\n'
+    )
+
+    kept = columns_keep(text, ("hostname", "status", "replaced_by", "note"))
+
+    assert kept.ignored == ["password"]
+    assert kept.content.decode() == 'hostname,note\nmail.example,hi\n\n\n\nb.example,"z\nz"\n'
+    _names, rows, _problems = read_table(kept.content, ["hostname"], ["note"])
+    assert [(line, cells["hostname"]) for line, cells in rows] == [
+        (2, "mail.example"),
+        (6, "b.example"),
+    ]
+    assert [str(p) for p in kept.problems] == ["line 5, column -: expected 3 cells, found 2"]
