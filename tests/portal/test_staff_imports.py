@@ -2,11 +2,13 @@
 
 import csv
 import io
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +17,7 @@ from accounts.models import Customer, ImportBatch, Mailbox
 from accounts.signals import sheets_changed
 from accounts.tasks import import_batch_preview_task
 from tests.accounts.test_imports import GOOD, HEADER, SERVERS
+from tests.portal.test_browser import ARTIFACTS, chromium
 
 FILES_READ = []
 
@@ -516,3 +519,62 @@ def test_applying_shows_a_live_progress_bar_then_the_outcome(
     assert '<meta http-equiv="refresh" content="2">' in writing
     assert "Applied: 3 created, 0 changed, 0 unchanged." in done
     assert 'http-equiv="refresh"' not in done
+
+
+def in_thread(work):
+    """Run database work on a thread of its own: inside the browser block Playwright's
+    event loop owns this one."""
+
+    def run():
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staff_member_uploads_and_the_page_follows_the_worker_in_a_real_browser(
+    live_server, support, tmp_path
+):
+    client = Client()
+    client.force_login(support)
+    session = client.cookies["sessionid"].value
+    path = tmp_path / "sheets.csv"
+    path.write_bytes(
+        "".join(
+            line + (",password\r\n" if n == 0 else f",Secret-{n}\r\n")
+            for n, line in enumerate(GOOD.splitlines())
+        ).encode("cp932")
+    )
+
+    with chromium() as browser:
+        context = browser.new_context(locale="en-US")
+        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}{reverse('import_list')}")
+        page.set_input_files("input[type=file]", str(path))
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("text=3 to create, 0 to change, 0 unchanged.")
+        assert "password" in page.inner_text("main")
+        detail = page.url
+
+        in_thread(
+            lambda: ImportBatch.objects.update(
+                status=ImportBatch.Status.CHECKING, preview={"ignored": ["password"]}
+            )
+        )
+        page.goto(detail)
+        assert "A worker is checking the file" in page.inner_text("main")
+        in_thread(lambda: import_batch_preview_task(ImportBatch.objects.get().pk))
+        # No reload here: the page refreshes itself.
+        page.wait_for_selector("text=3 to create, 0 to change, 0 unchanged.", timeout=10_000)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "import-preview.png"), full_page=True)
+
+    batch = ImportBatch.objects.get()
+    assert batch.kind == "sheets"
+    assert b"Secret" not in bytes(batch.content)
