@@ -144,7 +144,10 @@ def _progress_recorder(batch: ImportBatch) -> Callable[[int, int], None]:
     def advance(step: int, total: int) -> None:
         nonlocal done
         done += step
-        cache.set(key, {"done": min(done, total), "total": total}, PROGRESS_SECONDS)
+        try:
+            cache.set(key, {"done": min(done, total), "total": total}, PROGRESS_SECONDS)
+        except Exception:  # the bar is for the eyes only: never fail an import over it
+            log.warning("import progress not recorded", exc_info=True)
 
     cache.delete(key)
     return advance
@@ -237,8 +240,10 @@ def import_batches_purge() -> int:
     """Discard previews nobody applied within a day, and drop the file content of old
     uploads (it holds customer data); keep the records."""
     now = timezone.now()
+    # A check still running after a day has died (tasks stop after minutes).
     discarded = ImportBatch.objects.filter(
-        status=ImportBatch.Status.PREVIEW, created_at__lt=now - PREVIEW_LIFETIME
+        status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.CHECKING],
+        created_at__lt=now - PREVIEW_LIFETIME,
     ).update(status=ImportBatch.Status.DISCARDED, content=b"")
     emptied = (
         ImportBatch.objects.filter(created_at__lt=now - timedelta(days=settings.IMPORT_KEEP_DAYS))

@@ -478,14 +478,18 @@ def test_customers_cannot_discard_or_apply(upload, staff_client, client, alpha_p
 def test_previews_older_than_a_day_are_discarded_by_the_cleanup(upload, staff_client):
     upload(staff_client, GOOD)
     upload(staff_client, GOOD.replace("test01@", "test02@"))
-    old, recent = ImportBatch.objects.order_by("pk")
-    ImportBatch.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(hours=25))
+    upload(staff_client, GOOD.replace("test01@", "test03@"))
+    old, recent, stuck = ImportBatch.objects.order_by("pk")
+    day_ago = old.created_at - timedelta(hours=25)
+    ImportBatch.objects.filter(pk=old.pk).update(created_at=day_ago)
+    ImportBatch.objects.filter(pk=stuck.pk).update(created_at=day_ago, status="checking")
 
     import_batches_purge()
 
-    old.refresh_from_db()
-    recent.refresh_from_db()
+    for batch in (old, recent, stuck):
+        batch.refresh_from_db()
     assert (old.status, bytes(old.content)) == ("discarded", b"")
+    assert (stuck.status, bytes(stuck.content)) == ("discarded", b"")
     assert recent.status == "preview" and bytes(recent.content)
 
 
