@@ -100,14 +100,15 @@ def _problems_json(problems: list[Problem]) -> list[list[Any]]:
 def import_batch_create(*, kind: str | None, filename: str, content: bytes, by: Any) -> ImportBatch:
     """Store an upload with only the columns its import uses and have a worker preview it.
 
-    `kind` None: read from the header; raises ImportKindUnclear when the header does not
-    say. A file that cannot be read at all is kept as refused, without its content.
+    What the file holds is read from its header; `kind` counts only when the header does
+    not say (ImportKindUnclear when neither does). A file that cannot be read at all is
+    kept as refused, without its content.
     """
     language = translation.get_language() or settings.LANGUAGE_CODE
     fields = {"filename": filename[:255], "uploaded_by": by, "language": language}
     try:
         text = decode(content)
-        kind = kind or import_kind(text)
+        kind = import_kind(text) or kind
         if kind is None:
             raise ImportKindUnclear
         kept = columns_keep(text, COLUMNS[kind])

@@ -4,8 +4,10 @@ import csv
 import io
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import connection
@@ -384,6 +386,13 @@ def test_a_sheet_file_is_read_as_sheets_whatever_the_kind_was_left_at(upload, st
     assert "3 to create, 0 to change, 0 unchanged." in page
 
 
+def test_a_sheet_file_uploaded_as_server_names_is_still_read_as_sheets(upload, staff_client):
+    page = upload(staff_client, GOOD, kind="servers").content.decode()
+
+    assert ImportBatch.objects.get().kind == "sheets"
+    assert "3 to create, 0 to change, 0 unchanged." in page
+
+
 def test_a_server_file_is_read_as_server_names(upload, staff_client):
     upload(staff_client, SERVERS, name="servers.csv")
 
@@ -398,13 +407,21 @@ def test_a_header_that_does_not_say_what_it_is_asks_for_the_kind(upload, staff_c
     assert ImportBatch.objects.count() == 0
 
 
-def test_a_chosen_kind_is_kept(upload, staff_client):
+def test_the_chosen_kind_counts_when_the_header_does_not_say(upload, staff_client):
     page = upload(staff_client, "a,b,c\n1,2,3\n", kind="servers").content.decode()
 
     assert (
         "line 1, column -: none of the columns is one this import uses; "
         "they are hostname,status,replaced_by,note" in page
     )
+
+
+def readme_header(kind):
+    """The first line of the README's example file of the kind."""
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    command = {"sheets": "import_sheets", "servers": "import_servers"}[kind]
+    block = readme.split(f"python manage.py {command} FILE.csv", 1)[1]
+    return block.split("```csv\n", 1)[1].split("\n", 1)[0]
 
 
 @pytest.mark.parametrize("kind", ["sheets", "servers"])
@@ -418,11 +435,7 @@ def test_each_kind_has_a_template_that_excel_opens_and_the_import_accepts(
     assert response["Content-Disposition"] == f'attachment; filename="{kind}-template.csv"'
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data[3:].decode().split("\r\n")
-    expected = {
-        "sheets": HEADER.strip(),
-        "servers": "hostname,status,replaced_by,note",
-    }[kind]
-    assert (lines[0], len(lines)) == (expected, 3)
+    assert (lines[0], len(lines)) == (readme_header(kind), 3)  # header, example, end
     page = upload(staff_client, data, name=f"{kind}-template.csv").content.decode()
     assert "1 to create, 0 to change, 0 unchanged." in page
     assert ImportBatch.objects.get().kind == kind
