@@ -2,6 +2,11 @@
 
 import csv
 import io
+import os
+import select
+import socket
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +25,7 @@ from accounts.signals import sheets_changed
 from accounts.tasks import import_batch_preview_task
 from tests.accounts.test_imports import GOOD, HEADER, SERVERS
 from tests.portal.test_browser import ARTIFACTS, chromium
+from tests.processes import wait_for
 
 FILES_READ = []
 
@@ -595,3 +601,61 @@ def test_a_staff_member_uploads_and_the_page_follows_the_worker_in_a_real_browse
     batch = ImportBatch.objects.get()
     assert batch.kind == "sheets"
     assert b"Secret" not in bytes(batch.content)
+
+
+def test_a_real_server_answers_an_anonymous_300_mb_upload_without_taking_it(tmp_path):
+    """gunicorn, as in production: the answer comes while the sender is still sending,
+    and the server stops taking the body after a few megabytes at most."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "gunicorn.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
+        cwd=settings.BASE_DIR,
+        env=os.environ | {"SECRET_KEY": settings.SECRET_KEY},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert wait_for(lambda: _accepts(port), 30), (tmp_path / "gunicorn.log").read_text()
+        answer, sent = _post_until_answered(port, 300 * 1024 * 1024)
+    finally:
+        server.terminate()
+        server.wait(15)
+
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert sent < 32 * 1024 * 1024
+
+
+def _accepts(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _post_until_answered(port, length):
+    """Send a multipart POST of `length` bytes to the import page, reading as it goes;
+    the first bytes of the answer and how much of the body went out."""
+    head = (
+        f"POST {reverse('import_list')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {length}\r\n"
+        f"Cookie: csrftoken={'a' * 32}\r\n\r\n"  # so Django's CSRF check would read the body
+    )
+    chunk, sent, answer = b"\0" * 65536, 0, b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(head.encode())
+        while sent < length and not answer:
+            readable, writable, _ = select.select([conn], [conn], [], 30)
+            if readable:
+                answer = conn.recv(4096)
+            elif writable:
+                try:
+                    sent += conn.send(chunk)
+                except OSError:
+                    break
+        if not answer:
+            answer = conn.recv(4096)
+    return answer, sent
