@@ -6,8 +6,10 @@ gives out safe to open in a spreadsheet."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +51,18 @@ class ImportRefused(Exception):
         self.problems = problems
 
 
+# What Shift_JIS text read by mistake from EUC-JP bytes shows besides half-width kana:
+# anything but ASCII and half-width katakana letters (ｦ-ﾟ).
+_NOT_PLAIN_KANA = re.compile(r"[^\x00-\x7f\uff66-\uff9f]")
+
+
 def decode(data: bytes) -> str:
-    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, or Shift_JIS/CP932."""
+    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, Shift_JIS/CP932 or EUC-JP.
+
+    Japanese text in Shift_JIS nearly always holds bytes EUC-JP forbids, so bytes that
+    read as both are EUC-JP — unless their Shift_JIS reading is nothing but half-width
+    kana, which either could be: such a file is refused rather than guessed.
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     if data.startswith(codecs.BOM_UTF8):
@@ -58,13 +70,119 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
-        try:
-            return data.decode("cp932")
-        except UnicodeDecodeError:
-            line = data.count(b"\n", 0, utf8_error.start) + 1
-            raise ImportRefused(
-                [Problem(line, "-", _("the file is neither UTF-8 nor Shift_JIS (CP932) text"))]
-            ) from None
+        line = data.count(b"\n", 0, utf8_error.start) + 1
+    readings = {}
+    for encoding in ("cp932", "euc_jp"):
+        with contextlib.suppress(UnicodeDecodeError):
+            readings[encoding] = data.decode(encoding)
+    if len(readings) == 1:
+        return next(iter(readings.values()))
+    if not readings:
+        message = _("the file is neither UTF-8, Shift_JIS (CP932) nor EUC-JP text")
+    elif _NOT_PLAIN_KANA.search(readings["cp932"]):
+        return readings["euc_jp"]
+    else:
+        message = _(
+            "the file could be Shift_JIS or EUC-JP text and the portal cannot tell which: "
+            "save it as UTF-8 (in Excel: CSV UTF-8) and upload it again"
+        )
+    raise ImportRefused([Problem(line, "-", message)])
+
+
+def _reader(text: str, known: set[str]) -> Any:
+    """A CSV reader of the text, its delimiter the one that best splits the header
+    into known column names."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(
+        (",", "\t", ";"),
+        key=lambda d: sum(c.strip().strip('"').lower() in known for c in first_line.split(d)),
+    )
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+
+
+def _names(header: list[str] | None) -> list[str]:
+    if header is None or not any(cell.strip() for cell in header):
+        raise ImportRefused([Problem(1, "-", _("the file is empty: it needs a header line"))])
+    return [cell.strip().lower() for cell in header]
+
+
+def _cell_count_problem(line: int, expected: int, found: int) -> Problem:
+    message = _("expected %(expected)d cells, found %(found)d") % {
+        "expected": expected,
+        "found": found,
+    }
+    return Problem(line, "-", message)
+
+
+def _csv_problem(reader: Any, error: csv.Error) -> ImportRefused:
+    return ImportRefused(
+        [Problem(reader.line_num, "-", _("not readable as CSV: %(error)s") % {"error": error})]
+    )
+
+
+def header_names(text: str, known: Iterable[str]) -> list[str]:
+    """The column names of the text's header line; empty when there is none."""
+    reader = _reader(text, set(known))
+    try:
+        return [cell.strip().lower() for cell in next(reader, [])]
+    except csv.Error:
+        return []
+
+
+@dataclass
+class KeptColumns:
+    content: bytes
+    ignored: list[str]
+    problems: list[Problem]
+
+
+def columns_keep(text: str, known: Iterable[str]) -> KeptColumns:
+    """The file as UTF-8 CSV holding only the known columns, and the names of the others.
+
+    Lines stay where they were, so problems found later name the file's own lines. A
+    row whose cells do not match the header cannot be told apart column by column: it
+    is left out (an empty line in its place) and reported as a problem.
+
+    Raises ImportRefused when the file is not readable as CSV at all, or has none of
+    the columns.
+    """
+    columns = tuple(known)
+    known = set(columns)
+    reader = _reader(text, known)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    problems: list[Problem] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            return KeptColumns(b"", [], [])
+        names = [cell.strip().lower() for cell in header]
+        kept = [i for i, name in enumerate(names) if name in known]
+        if not kept:
+            message = _("none of the columns is one this import uses; they are %(columns)s")
+            raise ImportRefused([Problem(1, "-", message % {"columns": ",".join(columns)})])
+        ignored = [header[i].strip() for i, name in enumerate(names) if name not in known]
+        writer.writerow([header[i] for i in kept])
+        previous_end = reader.line_num
+        for record in reader:
+            line, previous_end, lines = (
+                previous_end + 1,
+                reader.line_num,
+                reader.line_num - previous_end,
+            )
+            if not any(cell.strip() for cell in record):
+                out.write("\n" * lines)
+            elif len(record) != len(names):
+                problems.append(_cell_count_problem(line, len(names), len(record)))
+                out.write("\n" * lines)
+            else:
+                cells = [record[i] for i in kept]
+                writer.writerow(cells)
+                # A left-out cell may have held line breaks.
+                out.write("\n" * (lines - 1 - sum(cell.count("\n") for cell in cells)))
+    except csv.Error as error:
+        raise _csv_problem(reader, error) from None
+    return KeptColumns(out.getvalue().encode(), [name for name in ignored if name], problems)
 
 
 def read_table(
@@ -78,18 +196,10 @@ def read_table(
     text = decode(data)
     required, optional = tuple(required), tuple(optional)
     known = set(required) | set(optional)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(
-        (",", "\t", ";"),
-        key=lambda d: sum(c.strip().strip('"').lower() in known for c in first_line.split(d)),
-    )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = _reader(text, known)
     rows, problems = [], []
     try:
-        header = next(reader, None)
-        if header is None or not any(cell.strip() for cell in header):
-            raise ImportRefused([Problem(1, "-", _("the file is empty: it needs a header line"))])
-        names = [cell.strip().lower() for cell in header]
+        names = _names(next(reader, None))
         if wrong_header := header_problems(names, required, known):
             raise ImportRefused(wrong_header)
         previous_end = reader.line_num
@@ -98,17 +208,11 @@ def read_table(
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(names):
-                message = _("expected %(expected)d cells, found %(found)d") % {
-                    "expected": len(names),
-                    "found": len(record),
-                }
-                problems.append(Problem(line, "-", message))
+                problems.append(_cell_count_problem(line, len(names), len(record)))
                 continue
             rows.append((line, dict(zip(names, record, strict=True))))
     except csv.Error as error:
-        raise ImportRefused(
-            [Problem(reader.line_num, "-", _("not readable as CSV: %(error)s") % {"error": error})]
-        ) from None
+        raise _csv_problem(reader, error) from None
     return names, rows, problems
 
 

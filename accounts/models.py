@@ -386,15 +386,23 @@ class Confirmation(models.Model):
 
 
 class ImportBatch(models.Model):
-    """A file a staff member uploaded: previewed first, then applied by a worker."""
+    """A file a staff member uploaded: previewed by a worker, then applied by a worker.
+
+    Only the columns the import uses are stored, and only while the file may still be
+    applied: a refused, unchanged, discarded or old file keeps its record and its
+    preview (the list of problems), not its content.
+    """
 
     class Kind(models.TextChoices):
         SERVERS = "servers", _("server names")
         SHEETS = "sheets", _("settings sheets")
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("being checked")
         PREVIEW = "preview", _("previewed, not applied")
         INVALID = "invalid", _("refused: the file has errors")
+        NOTHING = "nothing", _("nothing to change")
+        DISCARDED = "discarded", _("discarded, not applied")
         QUEUED = "queued", _("waiting for a worker")
         APPLIED = "applied", _("applied")
         FAILED = "failed", _("failed, nothing written")

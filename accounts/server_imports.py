@@ -93,8 +93,10 @@ def _check_replacements(
                 )
 
 
-def servers_plan(data: bytes) -> ImportPlan:
-    """Check a `hostname,status,replaced_by[,note]` file against the registry; write nothing."""
+def servers_plan(data: bytes, progress: Any = None) -> ImportPlan:
+    """Check a `hostname,status,replaced_by[,note]` file against the registry; write nothing.
+
+    The registry is small: `progress` is accepted, like the sheets' planner, and not told."""
     plan = ImportPlan(kind="servers")
     try:
         names, rows, plan.problems = read_table(data, SERVER_COLUMNS, SERVER_OPTIONAL_COLUMNS)

@@ -42,7 +42,7 @@ class SheetRow:
 
 
 def _parse_sheet_rows(
-    rows: list[tuple[int, dict[str, str]]], plan: ImportPlan
+    rows: list[tuple[int, dict[str, str]]], plan: ImportPlan, tick: Callable[[int, int], None]
 ) -> tuple[list[SheetRow], dict[str, tuple[int, str]]]:
     """Every good row parsed; by customer slug, the first line that names it and the name.
 
@@ -52,7 +52,9 @@ def _parse_sheet_rows(
     parsed: list[SheetRow] = []
     seen_emails: dict[str, int] = {}
     names: dict[str, tuple[int, str]] = {}
-    for line, cells in rows:
+    for number, (line, cells) in enumerate(rows, 1):
+        if number % CHUNK == 0 or number == len(rows):
+            tick(CHUNK if number % CHUNK == 0 else number % CHUNK, len(rows))
         row = RowReader(line, cells, plan.problems)
         slug = row.get("customer", parse_slug)
         email = row.get("email", normalize_email)
@@ -142,15 +144,16 @@ def _existing_mailboxes(emails: list[str]) -> dict[str, StoredMailbox]:
     return found
 
 
-def sheets_plan(data: bytes) -> ImportPlan:
-    """Check a settings-sheet file against the database; write nothing."""
+def sheets_plan(data: bytes, progress: Callable[[int, int], None] | None = None) -> ImportPlan:
+    """Check a settings-sheet file against the database; write nothing. `progress` is
+    told (rows read since last time, all rows) as the rows are read."""
     plan = ImportPlan(kind="sheets")
     try:
         _names, rows, plan.problems = read_table(data, SHEET_COLUMNS)
     except ImportRefused as refused:
         plan.problems = refused.problems
         return plan
-    parsed, names = _parse_sheet_rows(rows, plan)
+    parsed, names = _parse_sheet_rows(rows, plan, progress or (lambda done, total: None))
 
     customers, new_customers, renamed = _plan_customers(names, plan)
     existing = _existing_mailboxes([r.email for r in parsed])

@@ -5,6 +5,11 @@ from celery import shared_task
 from accounts import import_batches
 
 
+@shared_task(name="accounts.tasks.import_batch_preview")
+def import_batch_preview_task(batch_id: int) -> None:
+    import_batches.import_batch_preview(batch_id)
+
+
 @shared_task(name="accounts.tasks.import_batch_apply")
 def import_batch_apply_task(batch_id: int) -> None:
     import_batches.import_batch_apply(batch_id)

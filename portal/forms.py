@@ -74,7 +74,11 @@ class SheetForm(TextChecked, forms.Form):
 
 
 class ImportUploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("what the file holds"), choices=ImportBatch.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("what the file holds"),
+        choices=[("", _("as its header says")), *ImportBatch.Kind.choices],
+        required=False,
+    )
     file = forms.FileField(label=_("CSV file"))
 
     def clean_file(self) -> Any:

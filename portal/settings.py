@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads a POST body to find its token.
+    "portal.uploads.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -144,6 +146,12 @@ DEFAULT_FROM_EMAIL = env.str(
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=32 * 1024 * 1024)
 # Uploaded import files hold customer data: their content is dropped after this many days.
 IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
+# Every other request body is bounded by Django's form-data limit (portal/uploads.py refuses
+# a larger one before reading it); files up to the memory size stay in memory, larger ones
+# go to a temporary file, and the import form is the only one with a file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
 # Audit log entries are kept this many days (auditors commonly ask for a year and a bit).
 AUDIT_KEEP_DAYS = env.int("AUDIT_KEEP_DAYS", default=400)
@@ -170,6 +178,16 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_REDELIVER_AFTER", default=900)
     }
+# Shared by the web and the workers (a worker writes an import's progress, the page reads
+# it): Redis when the broker is Redis, else files in var/cache (one machine).
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL",
+        default=CELERY_BROKER_URL
+        if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+        else f"filecache://{VAR_DIR / 'cache'}",
+    )
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

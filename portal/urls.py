@@ -85,6 +85,12 @@ urlpatterns = [
     path("staff/imports/", staff_imports.import_list, name="import_list"),
     path("staff/imports/<uuid:code>/", staff_imports.import_detail, name="import_detail"),
     path("staff/imports/<uuid:code>/apply/", staff_imports.import_apply, name="import_apply"),
+    path("staff/imports/<uuid:code>/discard/", staff_imports.import_discard, name="import_discard"),
+    path(
+        "staff/imports/template/<slug:kind>.csv",
+        staff_imports.import_template_download,
+        name="import_template",
+    ),
     path("staff/findings/", staff_findings.findings_dashboard, name="findings_dashboard"),
     path("staff/findings/export.csv", staff_findings.findings_export, name="findings_export"),
     path("staff/domains/", staff_domains.domain_list, name="domain_list"),

@@ -6,7 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import ADDITION, DELETION, LogEntry
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
@@ -79,4 +81,20 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
         action=AuditEntry.Action.LOGIN_FAILED,
         request=request,
         actor_name=str(credentials.get("username", "")),
+    )
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="audit_registry_admin")
+def _registry_changed_in_admin(sender, instance: LogEntry, created: bool, **kwargs) -> None:
+    """The Django admin logs each change it makes: the registry's are audited too."""
+    if not created or instance.content_type is None:
+        return
+    if (instance.content_type.app_label, instance.content_type.model) != ("accounts", "servername"):
+        return
+    how = {ADDITION: "added", DELETION: "deleted"}.get(instance.action_flag, "changed")
+    audit_record(
+        action=AuditEntry.Action.REGISTRY_CHANGE,
+        actor=instance.user,
+        target=instance.object_repr,
+        detail={"how": how, "change": instance.get_change_message()},
     )

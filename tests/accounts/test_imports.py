@@ -4,7 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from accounts.csvfiles import ImportRefused
+from accounts.csvfiles import ImportRefused, columns_keep, read_table
+from accounts.import_batches import import_kind
 from accounts.models import Customer, Mailbox, ServerName, SettingsSheet
 from accounts.server_imports import servers_import
 from accounts.sheet_imports import sheets_import, sheets_plan
@@ -171,8 +172,31 @@ def test_a_file_in_another_encoding_is_refused_with_its_line(db):
     with pytest.raises(ImportRefused) as refused:
         sheets_import(data)
     assert str(refused.value.problems[0]) == (
-        "line 2, column -: the file is neither UTF-8 nor Shift_JIS (CP932) text"
+        "line 2, column -: the file is neither UTF-8, Shift_JIS (CP932) nor EUC-JP text"
     )
+
+
+def test_euc_jp_file_with_japanese_names_is_read(db, tmp_path):
+    path = write(tmp_path, GOOD, encoding="euc_jp")
+
+    call_command("import_sheets", str(path))
+
+    assert Customer.objects.get(slug="aaabb").name == "株式会社エーエービービー"
+    assert Customer.objects.get(slug="yamada").name == "山田商店"
+
+
+def test_a_file_that_reads_as_half_width_kana_or_euc_jp_is_refused_not_guessed(db):
+    # 山田商店 in EUC-JP is also valid Shift_JIS: ｻｳﾅﾄｾｦﾅｹ.
+    data = GOOD.replace("株式会社エーエービービー", "山田商店").encode("euc_jp")
+
+    with pytest.raises(ImportRefused) as refused:
+        sheets_import(data)
+
+    assert str(refused.value.problems[0]) == (
+        "line 2, column -: the file could be Shift_JIS or EUC-JP text and the portal cannot "
+        "tell which: save it as UTF-8 (in Excel: CSV UTF-8) and upload it again"
+    )
+    assert Customer.objects.count() == 0
 
 
 def test_an_empty_file_is_refused(db):
@@ -385,3 +409,50 @@ def test_the_registry_refuses_ip_addresses_as_server_names(db):
         "use the server's name, e.g. mail.example.jp",
     ]
     assert not ServerName.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        (HEADER, "sheets"),
+        (HEADER.replace(",", "\t"), "sheets"),
+        ("email,customer,password\n", "sheets"),
+        ("hostname,status,replaced_by,note\n", "servers"),
+        ("Hostname;Status;Replaced_By\n", "servers"),
+        ("hostname,email\n", None),
+        ("a,b,c\n", None),
+        ("", None),
+    ],
+)
+def test_the_kind_of_file_is_read_from_its_header(header, kind):
+    assert import_kind(header + "x,y,z\n") == kind
+
+
+def test_the_sheet_check_reports_its_progress_row_by_row(db):
+    rows = "".join(
+        f"c{n},Co {n},u{n}@example.jp,u{n},imap,mail.hosting.example,993,ssl,"
+        f"mail.hosting.example,465,ssl,smtp-auth\n"
+        for n in range(4500)
+    )
+    seen = []
+
+    sheets_plan((HEADER + rows).encode(), progress=lambda step, total: seen.append((step, total)))
+
+    assert seen == [(2000, 4500), (2000, 4500), (500, 4500)]
+
+
+def test_kept_columns_leave_every_line_where_it_was():
+    text = (
+        'hostname,password,note\nmail.example,"multi\nline",hi\n\na.example,x\nb.example,y,"z\nz"\n'
+    )
+
+    kept = columns_keep(text, ("hostname", "status", "replaced_by", "note"))
+
+    assert kept.ignored == ["password"]
+    assert kept.content.decode() == 'hostname,note\nmail.example,hi\n\n\n\nb.example,"z\nz"\n'
+    _names, rows, _problems = read_table(kept.content, ["hostname"], ["note"])
+    assert [(line, cells["hostname"]) for line, cells in rows] == [
+        (2, "mail.example"),
+        (6, "b.example"),
+    ]
+    assert [str(p) for p in kept.problems] == ["line 5, column -: expected 3 cells, found 2"]

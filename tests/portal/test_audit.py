@@ -125,3 +125,17 @@ def test_entries_older_than_the_keep_days_are_purged(db, settings):
     AuditEntry.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=401))
     assert audit_purge() == 1
     assert list(AuditEntry.objects.all()) == [new]
+
+
+def test_a_registry_change_in_the_admin_is_recorded(admin_client, staff_admin):
+    response = admin_client.post(
+        "/admin/accounts/servername/add/",
+        {"hostname": "mail3.hosting.example", "status": "current", "note": "", "addresses": ""},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="registry-change")
+    assert (entry.actor, entry.target, entry.detail["how"]) == (
+        staff_admin,
+        "mail3.hosting.example",
+        "added",
+    )

@@ -92,6 +92,7 @@ def staff_urls(mailbox, endpoint):
         reverse("staff_customer", kwargs={"slug": mailbox.customer.slug}),
         reverse("staff_servers"),
         reverse("import_list"),
+        reverse("import_template", kwargs={"kind": "sheets"}),
         reverse("endpoint_list"),
         reverse("findings_dashboard") + "?code=legacy-hostname",
         reverse("staff_guide", kwargs={"code": mailbox.code, "client": "shuriken"}),
@@ -118,6 +119,7 @@ def staff_post_urls(endpoint, mailbox):
 COVERED_ELSEWHERE = {
     "import_detail",
     "import_apply",
+    "import_discard",
     "campaign_detail",
     "campaign_edit",
     "campaign_export",

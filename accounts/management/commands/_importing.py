@@ -19,7 +19,7 @@ class ImportCommand(BaseCommand):
     label = ""
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("file", type=Path, help="CSV file (UTF-8 or Shift_JIS/CP932)")
+        parser.add_argument("file", type=Path, help="CSV file (UTF-8, Shift_JIS/CP932 or EUC-JP)")
         parser.add_argument(
             "--dry-run", action="store_true", help="check and show what would change; write nothing"
         )
