@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import (
@@ -12,6 +13,7 @@ from portal import (
     staff_findings,
     staff_imports,
 )
+from portal.logins import passwords, two_factor
 
 urlpatterns = [
     path("", customer.home, name="home"),
@@ -87,6 +89,12 @@ urlpatterns = [
         "staff/endpoints/<uuid:code>/check/",
         staff_checks.endpoint_check_now,
         name="endpoint_check_now",
+    ),
+    path("accounts/two-factor/", two_factor.two_factor, name="two_factor"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=passwords.ThrottledPasswordResetForm),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

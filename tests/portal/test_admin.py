@@ -1,8 +1,10 @@
 """The Django admin, as staff admins use it."""
 
+from tests.conftest import login_staff
+
 
 def test_contact_addresses_are_checked_line_by_line(staff_admin, client, alpha):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
     url = f"/admin/accounts/customer/{alpha.pk}/change/"
     response = client.post(
         url,

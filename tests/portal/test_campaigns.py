@@ -15,7 +15,7 @@ from portal import campaigns
 from portal.models import Campaign, CampaignMailbox, Notice
 from portal.tasks import campaigns_tick, notices_send
 from tests.checks.misbehaving import unused_port
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 
 NEW, OLD = "mail.new.example", "mail.old.example"
 OLD_SHEET = SheetValues(OLD, 995, "ssl", OLD, 465, "ssl", "smtp-auth")
@@ -245,7 +245,7 @@ def test_cutover_applies_the_recommended_sheet_to_confirmed_mailboxes(
 def test_staff_preview_progress_and_export(
     world, client, support, django_capture_on_commit_callbacks
 ):
-    client.force_login(support)
+    login_staff(client, support)
     response = client.post(reverse("campaign_new"), {
         "name": "SSL 移行 2026", "cutover": (timezone.localdate() + timedelta(days=5)).isoformat(),
         "target_codes": ["legacy-hostname"], "reminder_days": "14, 7, 1",
@@ -274,7 +274,7 @@ def test_staff_preview_progress_and_export(
 
 
 def test_bad_placeholders_are_refused_in_the_form(world, client, support):
-    client.force_login(support)
+    login_staff(client, support)
     page = client.post(reverse("campaign_new"), {
         "name": "x", "cutover": "2027-01-01", "reminder_days": "7", "subject_ja": "{oops}",
         "body_ja": "b", "subject_en": "s", "body_en": "b",
@@ -284,7 +284,7 @@ def test_bad_placeholders_are_refused_in_the_form(world, client, support):
 
 
 def test_staff_schedule_a_launch(world, client, support):
-    client.force_login(support)
+    login_staff(client, support)
     c = campaign()
     at = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     client.post(reverse("campaign_action", kwargs={"code": c.code, "action": "launch"}), {"at": at})
@@ -299,7 +299,7 @@ def test_status_over_time_counts_each_step(
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
     campaigns.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(
         reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
     )
@@ -308,7 +308,7 @@ def test_status_over_time_counts_each_step(
 
 
 def test_customers_are_targeted_by_id(world, client, support):
-    client.force_login(support)
+    login_staff(client, support)
     data = {
         "name": "x", "cutover": "2030-01-01", "reminder_days": "7", "subject_ja": "s",
         "body_ja": "b", "subject_en": "s", "body_en": "b", "customer_ids": "yamada\nnobody",

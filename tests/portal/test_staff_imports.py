@@ -7,11 +7,12 @@ from django.urls import reverse
 from accounts.import_batches import import_batches_purge
 from accounts.models import Customer, ImportBatch, Mailbox
 from tests.accounts.test_imports import GOOD, SERVERS
+from tests.conftest import login_staff
 
 
 @pytest.fixture
 def staff_client(client, support):
-    client.force_login(support)
+    login_staff(client, support)
     return client
 
 
