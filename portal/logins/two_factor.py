@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -41,15 +40,19 @@ def recovery_codes_create(user: Any) -> list[str]:
     return codes
 
 
-def second_factor_match(user: Any, code: str) -> Device | None:
-    """The confirmed device (TOTP app or recovery codes) that accepts `code`, if any.
-    A recovery code is used up by matching."""
+def second_factor_match(user: Any, code: str) -> tuple[Device | None, bool]:
+    """The confirmed device that accepts `code` (six digits: the TOTP app; otherwise a
+    recovery code, used up by matching), and whether that kind of device was refusing
+    codes for a while after wrong ones."""
     code = "".join(code.split()).lower()
+    model = TOTPDevice if len(code) == 6 and code.isdigit() else StaticDevice
     with transaction.atomic():
-        for device in devices_for_user(user, confirmed=True, for_verify=True):
+        devices = list(model.objects.filter(user=user, confirmed=True).select_for_update())
+        waiting = any(_waiting(device) for device in devices)
+        for device in devices:
             if device.verify_token(code):
-                return device
-    return None
+                return device, waiting
+    return None, waiting
 
 
 def second_factor_reset(user: Any) -> None:
@@ -65,6 +68,14 @@ class CodeForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
+
+
+WAIT = _("Too many wrong codes in a row: wait a minute, then enter the code the app shows now.")
+
+
+def _waiting(device: Device) -> bool:
+    """After wrong codes a device refuses every code for a while (1 s, 2 s, 4 s ...)."""
+    return not device.verify_is_allowed()[0]
 
 
 def _next_url(request) -> str:
@@ -87,13 +98,15 @@ def two_factor(request):
         return _enrol(request)
     form = CodeForm(request.POST or None)
     if form.is_valid():
-        device = second_factor_match(user, form.cleaned_data["code"])
+        device, waiting = second_factor_match(user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
         form.add_error(
             "code",
-            _(
+            WAIT
+            if waiting
+            else _(
                 "That code is not right. Use the current code from the app, or an unused recovery code."
             ),
         )
@@ -109,6 +122,7 @@ def _enrol(request):
         device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=False)
     form = CodeForm(request.POST or None)
     if form.is_valid():
+        waiting = _waiting(device)
         if device.verify_token("".join(form.cleaned_data["code"].split())):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
@@ -121,7 +135,10 @@ def _enrol(request):
                 {"codes": codes, "next": _next_url(request)},
             )
         form.add_error(
-            "code", _("That code is not right. Check the app and enter the current code.")
+            "code",
+            WAIT
+            if waiting
+            else _("That code is not right. Check the app and enter the current code."),
         )
     context = {
         "form": form,

@@ -228,8 +228,17 @@ def test_a_staff_login_leads_to_enrolment_with_a_qr_code_and_the_key(client, sup
 def test_enrolment_with_a_real_code_shows_ten_recovery_codes_once(client, support):
     client.force_login(support)
     page = client.get(reverse("two_factor"), {"next": "/staff/"})
-    assert client.post(reverse("two_factor"), {"code": "000000"}).status_code == 200
+    wrong = client.post(reverse("two_factor"), {"code": "000000"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "That code is not right" in wrong.content.decode()
     assert not TOTPDevice.objects.filter(user=support, confirmed=True).exists()
+    # After several wrong codes even the right one waits a while: guessing is slowed down.
+    TOTPDevice.objects.update(
+        throttling_failure_timestamp=timezone.now(), throttling_failure_count=5
+    )
+    right_away = client.post(
+        reverse("two_factor"), {"code": totp_now(page.context["secret"])}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Too many wrong codes in a row" in right_away.content.decode()
     wait_out_throttling()
 
     done = client.post(
