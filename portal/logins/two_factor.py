@@ -40,6 +40,14 @@ def recovery_codes_create(user: Any) -> list[str]:
     return codes
 
 
+WAIT = _("Too many wrong codes in a row: wait a minute, then enter the code the app shows now.")
+
+
+def _waiting(device: Device) -> bool:
+    """After wrong codes a device refuses every code for a while (1 s, 2 s, 4 s ...)."""
+    return not device.verify_is_allowed()[0]
+
+
 def second_factor_match(user: Any, code: str) -> tuple[Device | None, bool]:
     """The confirmed device that accepts `code` (six digits: the TOTP app; otherwise a
     recovery code, used up by matching), and whether that kind of device was refusing
@@ -68,14 +76,6 @@ class CodeForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
-
-
-WAIT = _("Too many wrong codes in a row: wait a minute, then enter the code the app shows now.")
-
-
-def _waiting(device: Device) -> bool:
-    """After wrong codes a device refuses every code for a while (1 s, 2 s, 4 s ...)."""
-    return not device.verify_is_allowed()[0]
 
 
 def _next_url(request) -> str:
