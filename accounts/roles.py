@@ -8,7 +8,7 @@ SUPPORT_GROUP = "support"
 ADMIN_GROUP = "admin"
 
 # What the admin group may change in the Django admin.
-ADMIN_GROUP_APPS = ("accounts", "checks", "django_celery_beat")
+ADMIN_GROUP_APPS = ("accounts", "checks", "django_celery_beat", "axes")
 ADMIN_GROUP_MODELS = (("auth", "user"),)
 
 

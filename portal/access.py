@@ -38,13 +38,22 @@ def staff_admin_required(view: Any) -> Any:
     return wrapper
 
 
+def is_staff_request(request) -> bool:
+    """`is_staff_member` for the request's user, asked once per request."""
+    if not hasattr(request, "_is_staff_member"):
+        request._is_staff_member = is_staff_member(request.user)
+    return request._is_staff_member
+
+
 def navigation(request) -> dict[str, Any]:
     """Template context: the customers the user may switch between, and the staff links."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    # Staff links once the second factor is given (before it, they lead nowhere).
+    staff = is_staff_request(request) and user.is_verified()
     return {
         "nav_customers": Customer.objects.visible_to(user).only("slug", "name"),
-        "nav_is_staff": is_staff_member(user),
-        "nav_is_admin": is_staff_admin(user),
+        "nav_is_staff": staff,
+        "nav_is_admin": staff and is_staff_admin(user),
     }

@@ -5,6 +5,7 @@ servers: SQLite in `var/` and Celery's file-system broker in `var/broker/`.
 Production and CI set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,6 +57,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "accounts",
     "checks",
@@ -71,9 +76,13 @@ MIDDLEWARE = [
     "portal.uploads.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.logins.middleware.StaffSessionMiddleware",
+    "portal.logins.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.request_checks.RequestTextCheck",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -124,6 +133,36 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Logins (portal/logins/). Lockout by django-axes: after LOGIN_FAILURE_LIMIT failures for one
+# login name, or from one client address, logins are refused for LOGIN_COOLOFF_MINUTES.
+# Authenticating without a request (management commands) skips the lockout check.
+AUTHENTICATION_BACKENDS = [
+    "portal.logins.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.logins.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.logins.lockout.client_address"
+# Behind a reverse proxy every request comes from the proxy: then the client address is
+# read from X-Forwarded-For, trusting exactly this many proxies in front of the portal.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Password-reset mail: at most this many per e-mail address and per client address an hour.
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", default=10)
+# Staff give a second factor (TOTP, or a recovery code) once per session.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Mail Settings Portal")
+# Session lifetimes: staff sessions end after this long idle and this long after login;
+# customers stay logged in this many days.
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+CUSTOMER_SESSION_DAYS = env.int("CUSTOMER_SESSION_DAYS", default=14)
+SESSION_COOKIE_AGE = CUSTOMER_SESSION_DAYS * 24 * 60 * 60
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
@@ -178,12 +217,24 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_REDELIVER_AFTER", default=900)
     }
+
+
+def _next_redis_database(url: str) -> str:
+    """The broker's Redis URL, one database further on: the cache can be emptied without
+    touching the broker's queues."""
+    parts = urlsplit(url)
+    number = parts.path.strip("/") or "0"
+    following = (int(number) + 1) % 16 if number.isdigit() else 1
+    return parts._replace(path=f"/{following}").geturl()
+
+
 # Shared by the web and the workers (a worker writes an import's progress, the page reads
-# it): Redis when the broker is Redis, else files in var/cache (one machine).
+# it; login failure and password-reset counters): Redis when the broker is Redis (the
+# database after the broker's), else files in var/cache (one machine).
 CACHES = {
     "default": env.cache_url(
         "CACHE_URL",
-        default=CELERY_BROKER_URL
+        default=_next_redis_database(CELERY_BROKER_URL)
         if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
         else f"filecache://{VAR_DIR / 'cache'}",
     )

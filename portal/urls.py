@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import (
@@ -13,6 +14,8 @@ from portal import (
     staff_imports,
 )
 from portal.audit import views as audit_views
+from portal.logins import passwords, two_factor
+from portal.logins.lockout import LoginForm
 
 urlpatterns = [
     path("", customer.home, name="home"),
@@ -102,6 +105,17 @@ urlpatterns = [
         "staff/endpoints/<uuid:code>/check/",
         staff_checks.endpoint_check_now,
         name="endpoint_check_now",
+    ),
+    path("accounts/two-factor/", two_factor.two_factor, name="two_factor"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=passwords.ThrottledPasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Customer, Mailbox, Membership, SettingsSheet, sheet_record
 from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP
@@ -24,6 +27,23 @@ def celery_eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Counters (password-reset throttling) start at zero in every test."""
+    cache.clear()
+    yield
+
+
+def login_staff(client, user) -> None:
+    """Logs `user` in as `client.force_login` does, with the second factor already given
+    in this session (a confirmed TOTP app), as staff pages require."""
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def make_mailbox(customer: Customer, email: str, values: SheetValues = SSL_SHEET) -> Mailbox:

@@ -22,7 +22,9 @@ MAX_NAME = 150
 def _address(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    from portal.logins.lockout import client_address  # the one reading of proxies' headers
+
+    return client_address(request) or None
 
 
 def audit_record(

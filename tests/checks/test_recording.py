@@ -18,7 +18,7 @@ from checks.recording import results_record
 from checks.tasks import sweep_start
 from portal.celery import app as celery_app
 from tests.checks import misbehaving
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 from tests.processes import celery, logs, wait_for
 
 HOSTILE, NORMAL = "mail.hostile.example", "mail.normal.example"
@@ -80,7 +80,7 @@ def test_a_sweep_over_a_hostile_server_finishes_with_both_results_cleaned(
     assert not unsafe(certificate["issuer"]) and len(certificate["issuer"]) <= ISSUER_LENGTH
     assert hostile.cert_hostname_match is False  # judged on the names as sent
 
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(
         reverse("endpoint_detail", kwargs={"code": hostile.endpoint.code}),
         HTTP_ACCEPT_LANGUAGE="en",

@@ -12,7 +12,7 @@ from checks.findings import open_findings
 from checks.models import Endpoint, Event, ProbeResult, Sweep, SweepBatch
 from checks.tasks import events_mail, results_purge
 from tests.checks import misbehaving
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 
 LOCAL = "mail.local-test.example"
 
@@ -155,7 +155,7 @@ def test_an_endpoint_leading_inside_is_not_probed_and_never_shown_as_a_bad_serve
     assert {("incoming", "endpoint-not-probed"), ("outgoing", "endpoint-not-probed")} <= codes
     assert not {code for _side, code in codes if code == "endpoint-unreachable"}
 
-    client.force_login(support)
+    login_staff(client, support)
     endpoints = client.get(reverse("endpoint_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert endpoints.count("not probed: address not allowed") == 2
     assert "loopback address that no registered server has" in endpoints

@@ -5,10 +5,11 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.models import ServerName
 from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP
+from tests.conftest import login_staff
 
 
 def test_contact_addresses_are_checked_line_by_line(staff_admin, client, alpha):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
     url = f"/admin/accounts/customer/{alpha.pk}/change/"
     response = client.post(
         url,
@@ -74,7 +75,7 @@ def test_staff_admin_cannot_make_itself_superuser_or_take_groups_and_permissions
     staff_admin, client, everything
 ):
     groups, permissions = everything
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
 
     response = client.post(
         f"/admin/auth/user/{staff_admin.pk}/change/",
@@ -95,7 +96,7 @@ def test_staff_admin_cannot_make_a_customer_user_staff(
     staff_admin, alpha_person, client, everything
 ):
     groups, permissions = everything
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
 
     response = client.post(
         f"/admin/auth/user/{alpha_person.pk}/change/",
@@ -112,7 +113,7 @@ def test_staff_admin_cannot_make_a_customer_user_staff(
 
 
 def test_staff_admin_sees_no_power_checkboxes(staff_admin, alpha_person, client):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
 
     page = client.get(f"/admin/auth/user/{alpha_person.pk}/change/").content.decode()
 
@@ -125,7 +126,7 @@ def test_staff_admin_cannot_add_a_user_with_powers(
     staff_admin, client, django_user_model, everything
 ):
     groups, permissions = everything
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
 
     response = client.post(
         "/admin/auth/user/add/",
@@ -148,7 +149,7 @@ def test_staff_admin_cannot_touch_groups(staff_admin, client, everything):
     _groups, permissions = everything
     admin_group = Group.objects.get(name=ADMIN_GROUP)
     before = set(admin_group.permissions.values_list("pk", flat=True))
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
 
     assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/").content.decode().count("/admin/auth/group/") == 0
@@ -165,7 +166,7 @@ def test_staff_admin_cannot_touch_groups(staff_admin, client, everything):
 
 
 def test_staff_admin_cannot_change_a_superuser_or_its_password(staff_admin, superuser, client):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
 
     changed = client.post(
         f"/admin/auth/user/{superuser.pk}/change/", user_post(superuser, is_active="")
@@ -185,7 +186,7 @@ def test_superuser_still_gives_staff_status_groups_and_permissions(
     superuser, alpha_person, client, everything
 ):
     groups, permissions = everything
-    client.force_login(superuser)
+    login_staff(client, superuser)
 
     response = client.post(
         f"/admin/auth/user/{alpha_person.pk}/change/",
@@ -201,7 +202,7 @@ def test_superuser_still_gives_staff_status_groups_and_permissions(
 
 
 def test_staff_admin_cannot_delete_a_superuser_from_the_list(staff_admin, superuser, client):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
 
     response = client.post(
         "/admin/auth/user/",
@@ -213,7 +214,7 @@ def test_staff_admin_cannot_delete_a_superuser_from_the_list(staff_admin, superu
 
 
 def test_a_registry_name_must_be_a_dns_name_and_its_addresses_ip_addresses(staff_admin, client):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
     response = client.post(
         "/admin/accounts/servername/add/",
         {"hostname": "127.1", "status": "current", "addresses": "10.0.0.5 mail"},

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_purge, audit_record
+from tests.conftest import login_staff
 from tests.portal.test_staff import edit
 
 
 @pytest.fixture
 def admin_client(client, staff_admin):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
     return client
 
 
@@ -34,9 +35,15 @@ def test_a_login_and_a_failed_login_are_recorded_with_name_and_address(client, a
     assert ok.address == "127.0.0.1"
 
 
-def test_a_failed_login_with_a_control_character_in_the_name_is_still_recorded(client, db):
-    client.post(reverse("login"), {"username": "x\x1b[31m" + "y" * 400, "password": "p"})
-    entry = AuditEntry.objects.get()
+def test_a_login_name_that_cannot_be_one_is_refused_before_any_backend(client, db):
+    response = client.post(reverse("login"), {"username": "x\x1b[31m" + "y" * 400, "password": "p"})
+    assert response.status_code == 200
+    assert "ログイン名またはパスワードが正しくありません" in response.content.decode()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_recorded_name_is_cut_and_cleaned(db):
+    entry = audit_record(action="login-failed", actor_name="x\x1b[31m" + "y" * 400)
     assert "\x1b" not in entry.actor_name
     assert len(entry.actor_name) == 150
 
@@ -44,7 +51,7 @@ def test_a_failed_login_with_a_control_character_in_the_name_is_still_recorded(c
 def test_a_staff_sheet_edit_is_recorded_with_customer_and_mailbox(
     client, support, alpha, alpha_mailbox
 ):
-    client.force_login(support)
+    login_staff(client, support)
     edit(client, alpha_mailbox, outgoing_port="587", outgoing_security="starttls")
     entry = AuditEntry.objects.get(action="sheet-edit")
     assert (entry.actor, entry.customer, entry.target) == (support, alpha, "info@alpha.example")
@@ -58,7 +65,7 @@ def test_a_customer_confirmation_is_recorded(client, alpha_person, alpha_mailbox
 
 
 def test_a_findings_download_is_recorded(client, support):
-    client.force_login(support)
+    login_staff(client, support)
     client.get(reverse("findings_export"), {"code": "legacy-hostname"})
     entry = AuditEntry.objects.get(action="export")
     assert (entry.target, entry.detail) == ("findings", {"code": "legacy-hostname"})
@@ -109,7 +116,7 @@ def test_the_download_has_the_filtered_entries_and_is_itself_recorded(
 
 def test_support_staff_and_customers_cannot_open_the_audit_log(client, support, alpha_person):
     for person in (support, alpha_person):
-        client.force_login(person)
+        login_staff(client, person)
         assert client.get(reverse("audit_list")).status_code == 403
         assert client.get(reverse("audit_export")).status_code == 403
 

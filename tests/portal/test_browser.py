@@ -216,3 +216,45 @@ def test_the_print_button_of_the_printable_sheet_prints(live_server, django_user
         page.click("main button[type=submit]")
         page.click("button[data-print]")
         assert page.evaluate("window.printed") is True
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("width", "name"), [(1100, "desktop"), (360, "phone")])
+def test_a_staff_member_sets_up_two_factor_login_in_a_real_browser(
+    live_server, django_user_model, width, name
+):
+    import base64
+
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.roles import SUPPORT_GROUP
+    from tests.conftest import make_staff
+
+    make_staff(django_user_model, "suzuki", SUPPORT_GROUP)
+
+    with chromium() as browser:
+        page = browser.new_page(locale="ja-JP", viewport={"width": width, "height": 900})
+        page.goto(f"{live_server.url}/staff/")
+        page.fill("#id_username", "suzuki")
+        page.fill("#id_password", "pw-123456!")
+        page.click("main button[type=submit]")
+        page.wait_for_selector("img.qr")
+        assert "2 段階認証の設定" in page.inner_text("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        secret = page.inner_text("#totp-secret").replace(" ", "")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"two-factor-enrol-{name}.png"), full_page=True)
+        # What the authenticator app would show for the key it was given.
+        page.fill("#id_code", f"{totp(base64.b32decode(secret)):06d}")
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("ol.recovery-codes")
+        codes = page.locator("ol.recovery-codes li").all_inner_texts()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(ARTIFACTS / f"two-factor-codes-{name}.png"), full_page=True)
+        page.click("text=保存しました — 続ける")
+        page.wait_for_url(f"{live_server.url}/staff/")
+        assert "検索" in page.inner_text("header")
+
+    assert len(codes) == 10
+    assert TOTPDevice.objects.get(user__username="suzuki").confirmed

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Customer, ServerName
 from accounts.roles import SUPPORT_GROUP
@@ -36,7 +38,8 @@ def test_staff_launch_a_campaign_through_its_confirmation_page(live_server, djan
         name="SSL migration", cutover=timezone.localdate() + timedelta(days=30)
     )
     campaign.target_customers.add(yamada, sato, done)
-    make_staff(django_user_model, "sue", SUPPORT_GROUP)
+    sue = make_staff(django_user_model, "sue", SUPPORT_GROUP)
+    app = TOTPDevice.objects.create(user=sue, name="phone", confirmed=True)
 
     with chromium() as browser:
         page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 900})
@@ -44,6 +47,8 @@ def test_staff_launch_a_campaign_through_its_confirmation_page(live_server, djan
         page.fill("#id_username", "sue")
         page.fill("#id_password", "pw-123456!")
         page.click("main button[type=submit]")
+        page.fill("#id_code", f"{totp(app.bin_key):06d}")  # the second factor, as staff give it
+        page.click("main form button[type=submit]")
         summary = page.inner_text(".target-summary")
         assert (
             "2 customers, 3 mailboxes to change; 1 targeted customers have nothing to change."

@@ -19,7 +19,7 @@ from portal.audit.models import AuditEntry
 from portal.models import Campaign, CampaignMailbox, Notice
 from portal.tasks import campaigns_tick, notices_send
 from tests.checks.misbehaving import unused_port
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 
 NEW, OLD = "mail.new.example", "mail.old.example"
 OLD_SHEET = SheetValues(OLD, 995, "ssl", OLD, 465, "ssl", "smtp-auth")
@@ -249,7 +249,7 @@ def test_cutover_applies_the_recommended_sheet_to_confirmed_mailboxes(
 def test_staff_preview_progress_and_export(
     world, client, support, django_capture_on_commit_callbacks
 ):
-    client.force_login(support)
+    login_staff(client, support)
     response = client.post(reverse("campaign_new"), {
         "name": "SSL 移行 2026", "cutover": (timezone.localdate() + timedelta(days=7)).isoformat(),
         "target_codes": ["legacy-hostname"], "reminder_days": "14, 7, 1",
@@ -281,7 +281,7 @@ def test_staff_preview_progress_and_export(
 
 
 def test_bad_placeholders_are_refused_in_the_form(world, client, support):
-    client.force_login(support)
+    login_staff(client, support)
     page = client.post(reverse("campaign_new"), {
         "name": "x", "cutover": "2027-01-01", "reminder_days": "7", "subject_ja": "{oops}",
         "body_ja": "b", "subject_en": "s", "body_en": "b",
@@ -291,7 +291,7 @@ def test_bad_placeholders_are_refused_in_the_form(world, client, support):
 
 
 def test_staff_schedule_a_launch(world, client, support):
-    client.force_login(support)
+    login_staff(client, support)
     c = campaign()
     at = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     client.post(reverse("campaign_action", kwargs={"code": c.code, "action": "launch"}), {"at": at})
@@ -306,7 +306,7 @@ def test_status_over_time_counts_each_step(
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
     campaigns.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(
         reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
     )
@@ -315,7 +315,7 @@ def test_status_over_time_counts_each_step(
 
 
 def test_customers_are_targeted_by_id(world, client, support):
-    client.force_login(support)
+    login_staff(client, support)
     data = {
         "name": "x", "cutover": "2030-01-01", "reminder_days": "7", "subject_ja": "s",
         "body_ja": "b", "subject_en": "s", "body_en": "b", "customer_ids": "yamada\nnobody",
@@ -373,7 +373,7 @@ def test_a_campaign_mails_only_the_mailbox_that_needs_a_change_and_reaches_100_p
         GOOD_SHEET,
         source=SettingsSheet.Source.STAFF,
     )
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(
         reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
@@ -385,7 +385,7 @@ def test_the_preview_counts_customers_mailboxes_and_customers_with_nothing_to_ch
 ):
     c = campaign(target_codes=[])
     c.target_customers.add(*Customer.objects.filter(slug__in=["yamada", "fine"]))
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(
         reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
@@ -429,7 +429,7 @@ def test_launch_shows_the_numbers_first_and_a_second_post_sends_nothing_more(
     world, client, support, django_capture_on_commit_callbacks
 ):
     c = campaign()
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(action_url(c, "launch"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Send 2 messages to 2 addresses about 3 mailboxes to change?" in page
     assert "owner@yamada.example" in page and "it@smith.example" in page
@@ -451,7 +451,7 @@ def test_launch_shows_the_numbers_first_and_a_second_post_sends_nothing_more(
 
 def test_a_cutover_date_closer_than_the_minimum_notice_is_refused(world, client, support, settings):
     settings.CAMPAIGN_MIN_NOTICE_DAYS = 7
-    client.force_login(support)
+    login_staff(client, support)
     form = client.post(reverse("campaign_new"), {
         "name": "x", "cutover": (timezone.localdate() + timedelta(days=6)).isoformat(),
         "reminder_days": "1", "subject_ja": "s", "body_ja": "b", "subject_en": "s", "body_en": "b",
@@ -478,7 +478,7 @@ def test_cutover_before_its_date_needs_the_cut_over_early_choice(
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
     campaigns.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(action_url(c, "cutover"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Give 1 confirmed mailboxes their new settings now?" in page
     assert "Cut over early, before the cutover date" in page
@@ -503,7 +503,7 @@ def test_cutover_before_its_date_needs_the_cut_over_early_choice(
 def test_cancel_finish_and_exclude_state_their_numbers_before_acting(world, client, support):
     c = campaign()
     campaigns.campaign_start(c.pk)  # on_commit not run: both messages still waiting
-    client.force_login(support)
+    login_staff(client, support)
     cancel = client.get(action_url(c, "cancel"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cancel the campaign? 2 messages not yet sent will not be sent" in cancel
     finish = client.get(action_url(c, "finish"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -530,7 +530,7 @@ def test_an_entry_of_another_campaign_is_not_found(world, client, support):
     first, second = campaign(), campaign()
     campaigns.campaign_start(first.pk)
     campaigns.campaign_start(second.pk)
-    client.force_login(support)
+    login_staff(client, support)
     entry = CampaignMailbox.objects.filter(campaign=first).first()
     assert client.get(action_url(second, "exclude") + f"?entry={entry.pk}").status_code == 404
     assert client.get(action_url(second, "exclude") + "?entry=x").status_code == 404
@@ -542,7 +542,7 @@ def test_an_entry_of_another_campaign_is_not_found(world, client, support):
 
 def test_send_a_test_to_me_sends_the_customers_message_marked_as_a_test(world, client, support):
     c = campaign()
-    client.force_login(support)
+    login_staff(client, support)
     response = client.post(
         reverse("campaign_test_message", kwargs={"code": c.code}), {"customer": "yamada"}
     )
@@ -561,7 +561,7 @@ def test_send_a_test_to_me_sends_the_customers_message_marked_as_a_test(world, c
 
 def test_send_a_test_to_me_refuses_a_customer_with_nothing_to_change(world, client, support):
     c = campaign()
-    client.force_login(support)
+    login_staff(client, support)
     url = reverse("campaign_test_message", kwargs={"code": c.code})
     page = client.post(url, {"customer": "fine"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "This customer has no mailbox to change in this campaign." in page
@@ -592,7 +592,7 @@ def test_campaign_export_shows_formula_like_values_as_text(
     hostile = Customer.objects.create(slug="-2-3", name="悪意", contact_emails="x@evil.example")
     make_mailbox(hostile, "=1+2@evil.example", OLD_SHEET)
     c = run(campaign(), django_capture_on_commit_callbacks)
-    client.force_login(support)
+    login_staff(client, support)
 
     export = client.get(reverse("campaign_export", kwargs={"code": c.code})).content.decode(
         "utf-8-sig"
@@ -641,7 +641,7 @@ def test_plain_placeholders_and_doubled_braces_are_fine():
     ],
 )
 def test_the_form_names_the_placeholder_problem(world, client, support, field, text, problem):
-    client.force_login(support)
+    login_staff(client, support)
     data = {
         "name": "x", "cutover": "2027-01-01", "reminder_days": "7", "subject_ja": "s",
         "body_ja": "b", "subject_en": "s", "body_en": "b", field: text,
@@ -694,7 +694,7 @@ def test_an_excluded_mailboxs_link_says_so_and_confirms_nothing(
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
     entry = CampaignMailbox.objects.get(campaign=c, mailbox__email="shop@yamada.example")
-    client.force_login(support)
+    login_staff(client, support)
     client.post(
         reverse("campaign_action", kwargs={"code": c.code, "action": "exclude"}),
         {"entry": entry.pk},

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Customer, MailDomain, ServerName
 from portal.dnscheck import domain_dns_check, domain_dns_record
+from tests.conftest import login_staff
 
 DNSMASQ = "/usr/sbin/dnsmasq"
 
@@ -106,7 +107,7 @@ def test_an_unpublished_domain_gets_every_record_to_add(domains, nameserver):
 
 def test_staff_see_the_records_to_add(domains, client, support):
     domain_dns_record(domains[0])
-    client.force_login(support)
+    login_staff(client, support)
     page = client.get(reverse("domain_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "_pop3s._tcp.aaabb.co.jp. SRV 0 1 995 mail.hosting.example." in page
     assert "yamada.example" in page and "not checked yet" in page
@@ -138,7 +139,7 @@ def test_a_portal_at_an_ipv6_address_is_advised_as_an_aaaa_record(domains, names
 def test_staff_are_warned_when_the_portal_address_is_this_machine(
     domains, client, support, settings
 ):
-    client.force_login(support)
+    login_staff(client, support)
     settings.PORTAL_URL = "http://127.0.0.1:8000"
     page = client.get(reverse("domain_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The portal's address (PORTAL_URL) is http://127.0.0.1:8000" in page

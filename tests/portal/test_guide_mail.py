@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Customer, Mailbox, ServerName
 from accounts.sheets import SheetValues
 from portal.audit.models import AuditEntry
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 
 NEW = "mail.hosting.example"
 OLD = "mail.aaabb.co.jp"
@@ -44,7 +44,7 @@ def other_mailbox(db):
 
 
 def send_guide(client, support, email="test01@aaabb.co.jp", program="thunderbird"):
-    client.force_login(support)
+    login_staff(client, support)
     mailbox = Mailbox.objects.get(email=email)
     client.post(reverse("staff_guide_send", kwargs={"code": mailbox.code, "client": program}))
     client.logout()

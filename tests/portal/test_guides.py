@@ -13,7 +13,7 @@ from accounts.models import Confirmation, Customer, Mailbox, ServerName
 from accounts.sheets import SheetValues
 from portal.guides.builder import can_express, guide_build
 from portal.guides.catalog import CATALOG
-from tests.conftest import make_mailbox, make_person
+from tests.conftest import login_staff, make_mailbox, make_person
 
 NEW = "mail.hosting.example"
 SEED = SheetValues("mail.aaabb.co.jp", 587, "ssl", "mail.aaabb.co.jp", 995, "ssl", "smtp-auth")
@@ -158,7 +158,7 @@ def test_unknown_program_is_404(client, django_user_model, aaabb):
 
 
 def test_staff_open_the_same_guide_and_send_its_link(client, support, aaabb):
-    client.force_login(support)
+    login_staff(client, support)
     mailbox = Mailbox.objects.get(email="test01@aaabb.co.jp")
     page = client.get(
         reverse("staff_guide", kwargs={"code": mailbox.code, "client": "thunderbird"})

@@ -10,19 +10,20 @@ from django.utils import timezone
 
 from accounts.models import Customer, Mailbox
 from portal.models import Campaign
+from tests.conftest import login_staff
 
 NAME_PROBLEM = "control characters such as line breaks or NUL are not allowed"
 
 
 @pytest.fixture
 def staff_client(client, support):
-    client.force_login(support)
+    login_staff(client, support)
     return client
 
 
 @pytest.fixture
 def admin_client_(client, staff_admin):
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
     return client
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from checks.models import Endpoint
+from tests.conftest import login_staff
 
 # Prefixes of the URLs that are not customer pages (each has its own guard, tested below).
 NOT_CUSTOMER = ("staff/", "admin/", "accounts/", "i18n/")
@@ -160,7 +161,7 @@ def test_staff_flag_alone_is_not_enough(client, django_user_model, alpha_mailbox
 
 
 def test_support_staff_open_every_staff_page(client, support, alpha_mailbox, endpoint):
-    client.force_login(support)
+    login_staff(client, support)
     for url in staff_urls(alpha_mailbox, endpoint):
         assert client.get(url).status_code == 200, url
 
@@ -169,7 +170,7 @@ def test_admin_site_is_for_staff_admins_only(client, support, staff_admin, alpha
     for user in (alpha_person, support):
         client.force_login(user)
         assert client.get("/admin/").status_code == 302
-    client.force_login(staff_admin)
+    login_staff(client, staff_admin)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/servername/").status_code == 200
     assert client.get("/admin/accounts/mailbox/").status_code == 200
@@ -192,6 +193,6 @@ def test_campaign_pages_are_staff_only(client, alpha_person, support):
     for url in urls:
         assert client.get(url).status_code == 403
         assert client.post(url).status_code == 403
-    client.force_login(support)
+    login_staff(client, support)
     for url in urls:
         assert client.get(url).status_code == 200

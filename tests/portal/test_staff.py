@@ -6,12 +6,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Mailbox, ServerName
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 
 
 @pytest.fixture
 def staff_client(client, support):
-    client.force_login(support)
+    login_staff(client, support)
     return client
 
 

@@ -6,11 +6,12 @@ from django.utils import timezone
 
 from checks.models import Endpoint, ProbeResult, Sweep
 from tests.checks import misbehaving
+from tests.conftest import login_staff
 
 
 @pytest.fixture
 def staff_client(client, support):
-    client.force_login(support)
+    login_staff(client, support)
     return client
 
 

@@ -12,7 +12,7 @@ from accounts.csvfiles import cell_safe
 from accounts.models import Customer, Mailbox, ServerName
 from accounts.sheets import SheetValues
 from checks.findings import findings_recompute
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 
 NEW, OLD = "mail.new.example", "mail.old.example"
 
@@ -35,7 +35,7 @@ def data(db, alpha, beta):
 
 @pytest.fixture
 def staff_client(client, support):
-    client.force_login(support)
+    login_staff(client, support)
     return client
 
 

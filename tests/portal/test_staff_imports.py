@@ -25,6 +25,7 @@ from accounts.signals import sheets_changed
 from accounts.tasks import import_batch_preview_task
 from portal.audit.models import AuditEntry
 from tests.accounts.test_imports import GOOD, HEADER, SERVERS
+from tests.conftest import login_staff
 from tests.portal.test_browser import ARTIFACTS, chromium
 from tests.processes import wait_for
 
@@ -57,7 +58,7 @@ def files_read(settings):
 
 @pytest.fixture
 def staff_client(client, support):
-    client.force_login(support)
+    login_staff(client, support)
     return client
 
 
@@ -246,7 +247,7 @@ def test_a_customers_upload_is_not_read_before_the_staff_check(files_read, alpha
 
 def test_a_staff_upload_still_needs_the_csrf_token(files_read, support):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(support)
+    login_staff(client, support)
     client.get(reverse("import_list"))  # sets the CSRF cookie
     token = client.cookies["csrftoken"].value
 
@@ -584,7 +585,7 @@ def test_a_staff_member_uploads_and_the_page_follows_the_worker_in_a_real_browse
     live_server, support, tmp_path
 ):
     client = Client()
-    client.force_login(support)
+    login_staff(client, support)
     session = client.cookies["sessionid"].value
     path = tmp_path / "sheets.csv"
     path.write_bytes(

@@ -1,0 +1,51 @@
+"""Admin for logins: staff admins reset a colleague's second factor (they enrol again)."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.admin import UserAdmin  # registered first; extended here
+from portal.logins.two_factor import second_factor_reset
+
+User = get_user_model()
+
+
+@admin.action(description=_("Reset two-factor login (they set it up again at next login)"))
+def reset_second_factor(modeladmin, request, queryset):
+    done = skipped = 0
+    for user in queryset:
+        # Only a superuser may take a superuser's second factor away.
+        if user.is_superuser and not request.user.is_superuser:
+            skipped += 1
+            continue
+        second_factor_reset(user)
+        done += 1
+    if done:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Two-factor login reset for %(count)d user.",
+                "Two-factor login reset for %(count)d users.",
+                done,
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
+    if skipped:
+        modeladmin.message_user(
+            request,
+            _("Only a superuser can reset a superuser's two-factor login (%(count)d skipped).")
+            % {"count": skipped},
+            messages.ERROR,
+        )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    """accounts' user admin (who may grant powers) with the second-factor reset."""
+
+    actions = [reset_second_factor]
