@@ -337,7 +337,7 @@ class MailDomain(models.Model):
         blank=True,
         help_text=_("With a fixed form: e.g. {local}.{domain} or {local}+{domain}."),
     )
-    # The latest DNS check (portal.dnscheck): what is published and what to add.
+    # The latest DNS check (portal.autoconfig.dns): what is published and what to add.
     dns_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     dns_checks = models.JSONField(default=list, blank=True, editable=False)
 

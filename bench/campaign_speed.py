@@ -34,9 +34,9 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from portal import campaigns  # noqa: E402
+from portal.campaigns import lifecycle  # noqa: E402
+from portal.campaigns.tasks import notices_send  # noqa: E402
 from portal.models import Campaign, CampaignMailbox, Notice  # noqa: E402
-from portal.tasks import notices_send  # noqa: E402
 from tests.smtp_sink import SmtpSink  # noqa: E402
 
 
@@ -57,11 +57,11 @@ def main() -> None:
     CampaignMailbox.objects.bulk_create(
         (
             CampaignMailbox(campaign=campaign, mailbox_id=m, customer_id=c)
-            for m, c in campaigns.target_mailboxes(campaign).values_list("pk", "customer_id")
+            for m, c in lifecycle.target_mailboxes(campaign).values_list("pk", "customer_id")
         ),
         batch_size=5000,
     )
-    notices = campaigns.notices_create(campaign, "notice")
+    notices = lifecycle.notices_create(campaign, "notice")
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     with SmtpSink() as smtp:
         env = os.environ | {

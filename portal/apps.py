@@ -10,12 +10,12 @@ class PortalConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from checks.findings import findings_recomputed
-        from portal import campaigns
         from portal.audit import record  # noqa: F401  (connects the login signals)
+        from portal.campaigns import lifecycle
         from portal.logins.middleware import session_times_start
 
         def verify(sender, mailbox_ids, **kwargs):
-            campaigns.mailboxes_verify(mailbox_ids)
+            lifecycle.mailboxes_verify(mailbox_ids)
 
         findings_recomputed.connect(verify, weak=False)
         user_logged_in.connect(session_times_start)

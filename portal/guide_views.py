@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 from accounts.models import Confirmation, Mailbox
 from accounts.scoping import get_visible_or_404
 from checks.fixes import recommended_sheet
-from portal import campaigns
 from portal.access import staff_required
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
+from portal.campaigns import lifecycle
 from portal.guides.builder import guide_build
 from portal.guides.catalog import CATALOG
 
@@ -94,7 +94,7 @@ def customer_confirm(request, slug, code):
     Confirmation.objects.create(
         mailbox=mailbox, confirmed_by=request.user, mail_client=mailbox.mail_client
     )
-    campaigns.mailbox_confirmed(mailbox.pk)
+    lifecycle.mailbox_confirmed(mailbox.pk)
     audit_record(
         action=AuditEntry.Action.CUSTOMER_CONFIRM,
         request=request,
@@ -165,20 +165,20 @@ def staff_sheet(request, code):
 def guide_message(mailbox: Mailbox, client: str) -> tuple[str, str]:
     """(subject, body) of the mail that sends a customer one mailbox's guide for one
     program, in the customer's language, with a signed link that needs no login."""
-    lang = campaigns.customer_language(mailbox.customer)
+    lang = lifecycle.customer_language(mailbox.customer)
     with translation.override(lang):
         values = {
             "customer_name": mailbox.customer.name,
             "email": mailbox.email,
             "program": CATALOG[client].name(lang),
-            "valid_until": campaigns.date_text(
+            "valid_until": lifecycle.date_text(
                 timezone.localdate() + timedelta(days=settings.GUIDE_LINK_DAYS), lang
             ),
-            "mailboxes": campaigns.mailbox_lines(
-                [mailbox], lang, lambda m: campaigns.guide_link_url(m, client)
+            "mailboxes": lifecycle.mailbox_lines(
+                [mailbox], lang, lambda m: lifecycle.guide_link_url(m, client)
             ),
         }
-        return campaigns.message_fill(
+        return lifecycle.message_fill(
             _("How to set up {email} in {program}"),
             _(
                 "Dear {customer_name},\n\n"

@@ -40,7 +40,7 @@ from accounts.models import Confirmation, Mailbox
 from checks.findings import open_findings
 from checks.fixes import explanation, recommended_sheets
 from checks.models import Finding
-from portal.campaigns import SHEET_CODES
+from portal.campaigns.lifecycle import SHEET_CODES
 from portal.guides.builder import Change, sheet_changes
 from portal.guides.catalog import CATALOG
 from portal.models import Campaign, CampaignMailbox

@@ -2,20 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import (
-    autoconfig_views,
-    campaign_views,
-    customer,
-    guide_views,
-    staff,
-    staff_checks,
-    staff_domains,
-    staff_findings,
-    staff_imports,
-)
+from portal import customer, guide_views
 from portal.audit import views as audit_views
+from portal.autoconfig import views as autoconfig_views
+from portal.campaigns import views as campaign_views
 from portal.logins import passwords, two_factor
 from portal.logins.lockout import LoginForm
+from portal.staff import domains, endpoints, findings, imports, mailboxes
 
 urlpatterns = [
     path("", customer.home, name="home"),
@@ -48,7 +41,7 @@ urlpatterns = [
         autoconfig_views.customer_profile,
         name="customer_profile",
     ),
-    path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/", mailboxes.staff_home, name="staff_home"),
     path("staff/campaigns/", campaign_views.campaign_list, name="campaign_list"),
     path("staff/campaigns/new/", campaign_views.campaign_edit, name="campaign_new"),
     path("staff/campaigns/<uuid:code>/", campaign_views.campaign_detail, name="campaign_detail"),
@@ -79,31 +72,31 @@ urlpatterns = [
         name="staff_guide_send",
     ),
     path("staff/mailboxes/<uuid:code>/sheet/", guide_views.staff_sheet, name="staff_sheet"),
-    path("staff/mailboxes/<uuid:code>/", staff.staff_mailbox, name="staff_mailbox"),
-    path("staff/mailboxes/<uuid:code>/edit/", staff.staff_sheet_edit, name="staff_sheet_edit"),
-    path("staff/customers/<slug:slug>/", staff.staff_customer, name="staff_customer"),
-    path("staff/servers/", staff.staff_servers, name="staff_servers"),
+    path("staff/mailboxes/<uuid:code>/", mailboxes.staff_mailbox, name="staff_mailbox"),
+    path("staff/mailboxes/<uuid:code>/edit/", mailboxes.staff_sheet_edit, name="staff_sheet_edit"),
+    path("staff/customers/<slug:slug>/", mailboxes.staff_customer, name="staff_customer"),
+    path("staff/servers/", mailboxes.staff_servers, name="staff_servers"),
     path("staff/audit/", audit_views.audit_list, name="audit_list"),
     path("staff/audit/export.csv", audit_views.audit_export, name="audit_export"),
-    path("staff/imports/", staff_imports.import_list, name="import_list"),
-    path("staff/imports/<uuid:code>/", staff_imports.import_detail, name="import_detail"),
-    path("staff/imports/<uuid:code>/apply/", staff_imports.import_apply, name="import_apply"),
-    path("staff/imports/<uuid:code>/discard/", staff_imports.import_discard, name="import_discard"),
+    path("staff/imports/", imports.import_list, name="import_list"),
+    path("staff/imports/<uuid:code>/", imports.import_detail, name="import_detail"),
+    path("staff/imports/<uuid:code>/apply/", imports.import_apply, name="import_apply"),
+    path("staff/imports/<uuid:code>/discard/", imports.import_discard, name="import_discard"),
     path(
         "staff/imports/template/<slug:kind>.csv",
-        staff_imports.import_template_download,
+        imports.import_template_download,
         name="import_template",
     ),
-    path("staff/findings/", staff_findings.findings_dashboard, name="findings_dashboard"),
-    path("staff/findings/export.csv", staff_findings.findings_export, name="findings_export"),
-    path("staff/domains/", staff_domains.domain_list, name="domain_list"),
-    path("staff/domains/check/", staff_domains.domains_check_now, name="domains_check_now"),
-    path("staff/endpoints/", staff_checks.endpoint_list, name="endpoint_list"),
-    path("staff/endpoints/sweep/", staff_checks.sweep_now, name="sweep_now"),
-    path("staff/endpoints/<uuid:code>/", staff_checks.endpoint_detail, name="endpoint_detail"),
+    path("staff/findings/", findings.findings_dashboard, name="findings_dashboard"),
+    path("staff/findings/export.csv", findings.findings_export, name="findings_export"),
+    path("staff/domains/", domains.domain_list, name="domain_list"),
+    path("staff/domains/check/", domains.domains_check_now, name="domains_check_now"),
+    path("staff/endpoints/", endpoints.endpoint_list, name="endpoint_list"),
+    path("staff/endpoints/sweep/", endpoints.sweep_now, name="sweep_now"),
+    path("staff/endpoints/<uuid:code>/", endpoints.endpoint_detail, name="endpoint_detail"),
     path(
         "staff/endpoints/<uuid:code>/check/",
-        staff_checks.endpoint_check_now,
+        endpoints.endpoint_check_now,
         name="endpoint_check_now",
     ),
     path("accounts/two-factor/", two_factor.two_factor, name="two_factor"),

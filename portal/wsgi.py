@@ -14,7 +14,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django_application = get_wsgi_application()
 
-from portal.autoconfig_views import thunderbird_answer  # noqa: E402  (needs Django set up)
+from portal.autoconfig.views import thunderbird_answer  # noqa: E402  (needs Django set up)
 from portal.deployment import production_check  # noqa: E402
 
 production_check()

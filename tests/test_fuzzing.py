@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from accounts.csvfiles import ImportRefused
 from accounts.models import Customer, Mailbox, SettingsSheet
 from accounts.sheet_imports import SHEET_COLUMNS, sheets_import
-from portal.autoconfig import BadRequest, autodiscover_email
-from portal.campaigns import message_render, template_problems
+from portal.autoconfig.answers import BadRequest, autodiscover_email
+from portal.campaigns.lifecycle import message_render, template_problems
 from portal.models import Campaign
 from tests.conftest import login_staff
 from tests.portal.test_staff import edit

@@ -267,7 +267,7 @@ def test_answers_are_cached_per_domain_for_a_while(client, domain, settings):
     domain.save()
     assert client.get("/mail/config-v1.1.xml", {"emailaddress": "b@aaabb.co.jp"}).content == first
     settings.AUTOCONFIG_CACHE_SECONDS = 0
-    from portal.autoconfig_views import _answers
+    from portal.autoconfig.views import _answers
 
     _answers.clear()
     assert (

@@ -21,7 +21,7 @@ from accounts.models import (
     sheet_record,
 )
 from accounts.sheets import SheetValues
-from portal.campaigns import link_token
+from portal.campaigns.lifecycle import link_token
 from portal.guides.catalog import CATALOG
 from portal.models import Campaign, CampaignMailbox
 from tests.conftest import make_mailbox, make_person

@@ -9,10 +9,10 @@ import pytest
 
 from accounts.models import Customer, ServerName
 from accounts.sheets import SheetValues
-from portal import campaigns
+from portal.campaigns import lifecycle
+from portal.campaigns.tasks import notices_send
 from portal.celery import app as celery_app
 from portal.models import Campaign, CampaignMailbox, Notice
-from portal.tasks import notices_send
 from tests.conftest import make_mailbox
 from tests.processes import celery, logs, wait_for
 from tests.smtp_sink import SmtpSink
@@ -39,9 +39,9 @@ def test_a_killed_worker_loses_nothing_and_repeats_at_most_one(tmp_path):
     )
     CampaignMailbox.objects.bulk_create(
         CampaignMailbox(campaign=campaign, mailbox=m, customer=m.customer)
-        for m in campaigns.target_mailboxes(campaign).select_related("customer")
+        for m in lifecycle.target_mailboxes(campaign).select_related("customer")
     )
-    campaigns.notices_create(campaign, "notice")
+    lifecycle.notices_create(campaign, "notice")
     celery_app.conf.task_always_eager = False
 
     with SmtpSink() as smtp:

@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 
 from accounts.models import Confirmation, Customer, Mailbox, ServerName, SettingsSheet, sheet_record
 from accounts.sheets import SheetValues
-from portal import campaigns
 from portal.audit.models import AuditEntry
+from portal.campaigns import lifecycle, sending
+from portal.campaigns.tasks import campaigns_tick, notices_send
 from portal.models import Campaign, CampaignMailbox, Notice
-from portal.tasks import campaigns_tick, notices_send
 from tests.checks.misbehaving import unused_port
 from tests.conftest import login_staff, make_mailbox
 
@@ -62,36 +62,36 @@ def campaign(**fields):
 
 def run(c, capture):
     with capture(execute=True):
-        campaigns.campaign_launch(c)
+        lifecycle.campaign_launch(c)
     c.refresh_from_db()
     return c
 
 
 def test_state_machine(world, django_capture_on_commit_callbacks):
     c = campaign()
-    with pytest.raises(campaigns.CampaignError):
-        campaigns.campaign_finish(c)
+    with pytest.raises(lifecycle.CampaignError):
+        lifecycle.campaign_finish(c)
     run(c, django_capture_on_commit_callbacks)
     assert c.state == "running"
-    with pytest.raises(campaigns.CampaignError, match="Only a draft"):
-        campaigns.campaign_launch(c)
-    campaigns.campaign_finish(c)
+    with pytest.raises(lifecycle.CampaignError, match="Only a draft"):
+        lifecycle.campaign_launch(c)
+    lifecycle.campaign_finish(c)
     c.refresh_from_db()
     assert c.state == "finished"
-    with pytest.raises(campaigns.CampaignError):
-        campaigns.campaign_cancel(c)
+    with pytest.raises(lifecycle.CampaignError):
+        lifecycle.campaign_cancel(c)
 
 
 def test_a_campaign_without_target_or_with_bad_placeholders_cannot_launch(world):
-    with pytest.raises(campaigns.CampaignError, match="names no mailbox"):
-        campaigns.campaign_launch(campaign(target_codes=[]))
-    with pytest.raises(campaigns.CampaignError, match="unknown placeholder"):
-        campaigns.campaign_launch(campaign(subject_ja="{customer_nam} 様"))
+    with pytest.raises(lifecycle.CampaignError, match="names no mailbox"):
+        lifecycle.campaign_launch(campaign(target_codes=[]))
+    with pytest.raises(lifecycle.CampaignError, match="unknown placeholder"):
+        lifecycle.campaign_launch(campaign(subject_ja="{customer_nam} 様"))
 
 
 def test_scheduled_campaigns_start_on_time(world, django_capture_on_commit_callbacks):
     c = campaign()
-    campaigns.campaign_launch(c, at=timezone.now() + timedelta(hours=1))
+    lifecycle.campaign_launch(c, at=timezone.now() + timedelta(hours=1))
     c.refresh_from_db()
     assert c.state == "scheduled"
     Campaign.objects.filter(pk=c.pk).update(launch_at=timezone.now() - timedelta(minutes=1))
@@ -105,12 +105,12 @@ def test_targets_combine(world):
     ja, _en = world
     c = campaign(target_hosts=OLD)
     c.target_customers.add(ja)
-    assert set(campaigns.target_mailboxes(c).values_list("email", flat=True)) == {
+    assert set(lifecycle.target_mailboxes(c).values_list("email", flat=True)) == {
         "shop@yamada.example",
         "order@yamada.example",
     }
     c.target_addresses = "order@yamada.example\n"
-    assert list(campaigns.target_mailboxes(c).values_list("email", flat=True)) == [
+    assert list(lifecycle.target_mailboxes(c).values_list("email", flat=True)) == [
         "order@yamada.example"
     ]
 
@@ -144,15 +144,15 @@ def test_sending_again_sends_nothing_twice(world, django_capture_on_commit_callb
 
 def test_a_dead_workers_notice_is_sent_once_more_with_the_same_message_id(world, settings):
     c = campaign()
-    campaigns.campaign_start(c.pk)  # on_commit not run: nothing sent yet
-    claimed = campaigns.notice_claim(c.pk, "worker-that-dies")
-    assert campaigns.notice_claim(c.pk, "other") is not None  # the other customer's notice
+    lifecycle.campaign_start(c.pk)  # on_commit not run: nothing sent yet
+    claimed = sending.notice_claim(c.pk, "worker-that-dies")
+    assert sending.notice_claim(c.pk, "other") is not None  # the other customer's notice
     Notice.objects.exclude(pk=claimed.pk).update(status="sent")
-    assert campaigns.notice_claim(c.pk, "other") is None  # leased: not taken
+    assert sending.notice_claim(c.pk, "other") is None  # leased: not taken
     Notice.objects.filter(pk=claimed.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-    again = campaigns.notice_claim(c.pk, "other")
+    again = sending.notice_claim(c.pk, "other")
     assert again.pk == claimed.pk and again.attempts == 2
-    campaigns.notice_send(again)
+    sending.notice_send(again)
     assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [claimed.message_id]
 
 
@@ -184,7 +184,7 @@ def test_link_opens_only_its_mailbox_and_records_view_and_confirm(
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
     mailbox = Mailbox.objects.get(email="shop@yamada.example")
-    url = reverse("campaign_link", kwargs={"token": campaigns.link_token(c, mailbox)})
+    url = reverse("campaign_link", kwargs={"token": lifecycle.link_token(c, mailbox)})
     page = client.get(url + "?client=thunderbird").content.decode()
     assert "shop@yamada.example" in page and NEW in page
     assert "order@yamada.example" not in page and "info@smith.example" not in page
@@ -198,7 +198,7 @@ def test_link_opens_only_its_mailbox_and_records_view_and_confirm(
 def test_tampered_and_expired_links(world, client, django_capture_on_commit_callbacks):
     c = run(campaign(), django_capture_on_commit_callbacks)
     mailbox = Mailbox.objects.get(email="shop@yamada.example")
-    token = campaigns.link_token(c, mailbox)
+    token = lifecycle.link_token(c, mailbox)
     assert (
         client.get(reverse("campaign_link", kwargs={"token": token[:-2] + "xx"})).status_code == 404
     )
@@ -213,13 +213,13 @@ def test_tampered_and_expired_links(world, client, django_capture_on_commit_call
 def test_reminders_skip_customers_who_confirmed(world, django_capture_on_commit_callbacks):
     c = run(campaign(), django_capture_on_commit_callbacks)
     smith = Mailbox.objects.get(email="info@smith.example")
-    campaigns.mailbox_confirmed(smith.pk)
+    lifecycle.mailbox_confirmed(smith.pk)
     mail.outbox.clear()
-    assert campaigns.reminders_due(today=c.cutover - timedelta(days=7)) == 1
+    assert sending.reminders_due(today=c.cutover - timedelta(days=7)) == 1
     with django_capture_on_commit_callbacks(execute=True):
         notices_send(c.pk)
     assert [m.to for m in mail.outbox] == [["owner@yamada.example"]]
-    assert campaigns.reminders_due(today=c.cutover - timedelta(days=7)) == 1  # created once only
+    assert sending.reminders_due(today=c.cutover - timedelta(days=7)) == 1  # created once only
     notices_send(c.pk)
     assert len(mail.outbox) == 1
 
@@ -237,8 +237,8 @@ def test_cutover_applies_the_recommended_sheet_to_confirmed_mailboxes(
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
     shop = Mailbox.objects.get(email="shop@yamada.example")
-    campaigns.mailbox_confirmed(shop.pk)
-    changed, rest = campaigns.campaign_cutover(c, early=True)
+    lifecycle.mailbox_confirmed(shop.pk)
+    changed, rest = lifecycle.campaign_cutover(c, early=True)
     assert changed == 1
     assert {e.mailbox.email for e in rest} == {"order@yamada.example", "info@smith.example"}
     shop.refresh_from_db()
@@ -305,7 +305,7 @@ def test_status_over_time_counts_each_step(
     world, client, support, django_capture_on_commit_callbacks
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
-    campaigns.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
+    lifecycle.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
     login_staff(client, support)
     page = client.get(
         reverse("campaign_detail", kwargs={"code": c.code}), HTTP_ACCEPT_LANGUAGE="en"
@@ -398,7 +398,7 @@ def test_the_preview_counts_customers_mailboxes_and_customers_with_nothing_to_ch
 
 def test_a_mailbox_fixed_before_its_notice_goes_out_is_left_out_of_it(world):
     c = campaign()
-    campaigns.campaign_start(c.pk)  # on_commit not run: nothing sent yet
+    lifecycle.campaign_start(c.pk)  # on_commit not run: nothing sent yet
     sheet_record(
         Mailbox.objects.get(email="shop@yamada.example"),
         GOOD_SHEET,
@@ -477,7 +477,7 @@ def test_cutover_before_its_date_needs_the_cut_over_early_choice(
     world, client, support, django_capture_on_commit_callbacks
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
-    campaigns.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
+    lifecycle.mailbox_confirmed(Mailbox.objects.get(email="shop@yamada.example").pk)
     login_staff(client, support)
     page = client.get(action_url(c, "cutover"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Give 1 confirmed mailboxes their new settings now?" in page
@@ -502,7 +502,7 @@ def test_cutover_before_its_date_needs_the_cut_over_early_choice(
 
 def test_cancel_finish_and_exclude_state_their_numbers_before_acting(world, client, support):
     c = campaign()
-    campaigns.campaign_start(c.pk)  # on_commit not run: both messages still waiting
+    lifecycle.campaign_start(c.pk)  # on_commit not run: both messages still waiting
     login_staff(client, support)
     cancel = client.get(action_url(c, "cancel"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cancel the campaign? 2 messages not yet sent will not be sent" in cancel
@@ -528,8 +528,8 @@ def test_cancel_finish_and_exclude_state_their_numbers_before_acting(world, clie
 
 def test_an_entry_of_another_campaign_is_not_found(world, client, support):
     first, second = campaign(), campaign()
-    campaigns.campaign_start(first.pk)
-    campaigns.campaign_start(second.pk)
+    lifecycle.campaign_start(first.pk)
+    lifecycle.campaign_start(second.pk)
     login_staff(client, support)
     entry = CampaignMailbox.objects.filter(campaign=first).first()
     assert client.get(action_url(second, "exclude") + f"?entry={entry.pk}").status_code == 404
@@ -548,7 +548,7 @@ def test_send_a_test_to_me_sends_the_customers_message_marked_as_a_test(world, c
     )
     assert response.status_code == 302
     [test] = mail.outbox
-    _lang, subject, body = campaigns.message_render(c, world[0])
+    _lang, subject, body = lifecycle.message_render(c, world[0])
     assert test.to == ["sue@hosting.example"]
     assert test.subject == "[TEST] " + subject
     signed_link = re.compile(r"/l/[^/\s]+/")  # each link is signed with the time
@@ -578,7 +578,7 @@ def test_the_campaign_link_page_says_what_changes_before_a_program_is_chosen(
 ):
     c = run(campaign(), django_capture_on_commit_callbacks)
     mailbox = Mailbox.objects.get(email="shop@yamada.example")
-    url = reverse("campaign_link", kwargs={"token": campaigns.link_token(c, mailbox)})
+    url = reverse("campaign_link", kwargs={"token": lifecycle.link_token(c, mailbox)})
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "What changes" in page
     assert "Only receiving changes" not in page and "Both receiving and sending change." in page
@@ -622,13 +622,13 @@ def test_campaign_export_shows_formula_like_values_as_text(
 )
 def test_only_plain_placeholders_are_allowed(text, problem):
     with translation.override("en"):
-        problems = campaigns.template_problems(f"{text} 様")
+        problems = lifecycle.template_problems(f"{text} 様")
 
     assert any(problem in p for p in problems), problems
 
 
 def test_plain_placeholders_and_doubled_braces_are_fine():
-    assert campaigns.template_problems("{customer_name} 様 {{x}} {deadline}\n{mailboxes}") == []
+    assert lifecycle.template_problems("{customer_name} 様 {{x}} {deadline}\n{mailboxes}") == []
 
 
 @pytest.mark.parametrize(
@@ -654,21 +654,21 @@ def test_the_form_names_the_placeholder_problem(world, client, support, field, t
 
 
 def test_a_draft_with_a_format_spec_cannot_launch(world):
-    with pytest.raises(campaigns.CampaignError, match="formatting after"):
-        campaigns.campaign_launch(campaign(body_en="{customer_name:>100000000}"))
+    with pytest.raises(lifecycle.CampaignError, match="formatting after"):
+        lifecycle.campaign_launch(campaign(body_en="{customer_name:>100000000}"))
 
 
 def link_of(c, email):
     return reverse(
-        "campaign_link", kwargs={"token": campaigns.link_token(c, Mailbox.objects.get(email=email))}
+        "campaign_link", kwargs={"token": lifecycle.link_token(c, Mailbox.objects.get(email=email))}
     )
 
 
 @pytest.mark.parametrize(
     ("end", "english", "japanese"),
     [
-        (campaigns.campaign_finish, "This campaign is over", "この移行キャンペーンは終了しました"),
-        (campaigns.campaign_cancel, "This campaign is over", "この移行キャンペーンは終了しました"),
+        (lifecycle.campaign_finish, "This campaign is over", "この移行キャンペーンは終了しました"),
+        (lifecycle.campaign_cancel, "This campaign is over", "この移行キャンペーンは終了しました"),
     ],
 )
 def test_a_finished_or_cancelled_campaigns_link_says_it_is_over_and_confirms_nothing(

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Customer, MailDomain, ServerName
-from portal.dnscheck import domain_dns_check, domain_dns_record
+from portal.autoconfig.dns import domain_dns_check, domain_dns_record
 from tests.conftest import login_staff
 
 DNSMASQ = "/usr/sbin/dnsmasq"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import MailDomain
 from accounts.sheets import SheetValueError, normalize_email
 from checks.fixes import recommended_sheet
-from portal.autoconfig import (
+from portal.autoconfig.answers import (
     BadRequest,
     autodiscover_email,
     autodiscover_xml,

@@ -26,10 +26,10 @@ from accounts.forms import TextChecked
 from accounts.models import Confirmation, Customer
 from checks.findings import CODES
 from checks.fixes import recommended_sheet
-from portal import campaigns
 from portal.access import staff_required
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
+from portal.campaigns import lifecycle, sending
 from portal.guide_views import client_choices
 from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
@@ -112,14 +112,14 @@ class CampaignForm(TextChecked, forms.ModelForm):
 
     def clean_cutover(self):
         cutover = self.cleaned_data["cutover"]
-        if problem := campaigns.notice_problem(cutover, timezone.localdate()):
+        if problem := lifecycle.notice_problem(cutover, timezone.localdate()):
             raise forms.ValidationError(problem)
         return cutover
 
     def clean(self):
         cleaned = super().clean()
         for name in ("subject_ja", "body_ja", "subject_en", "body_en"):
-            for problem in campaigns.template_problems(cleaned.get(name) or ""):
+            for problem in lifecycle.template_problems(cleaned.get(name) or ""):
                 self.add_error(name, problem)
         return cleaned
 
@@ -150,27 +150,27 @@ def campaign_detail(request, code):
     campaign = get_object_or_404(Campaign, code=code)
     context = {"campaign": campaign}
     if campaign.state in (Campaign.State.DRAFT, Campaign.State.SCHEDULED):
-        targets = campaigns.target_mailboxes(campaign)
+        targets = lifecycle.target_mailboxes(campaign)
         customer_ids = list(targets.values_list("customer_id", flat=True).distinct()[:1000])
         chosen = request.GET.get("customer")
         customer = Customer.objects.filter(slug=chosen, pk__in=customer_ids).first()
         customer = customer or Customer.objects.filter(pk__in=customer_ids[:1]).first()
         previews = []
         if customer is not None:
-            mailboxes = campaigns.notice_mailboxes(campaign, customer)
+            mailboxes = lifecycle.notice_mailboxes(campaign, customer)
             for lang in ("ja", "en"):
-                _lang, subject, body = campaigns.message_render(
+                _lang, subject, body = lifecycle.message_render(
                     campaign, customer, lang=lang, mailboxes=mailboxes
                 )
                 previews.append({"lang": lang, "subject": subject, "body": body})
         context.update(
-            summary=campaigns.target_summary(campaign),
+            summary=lifecycle.target_summary(campaign),
             preview_customer=customer,
             previews=previews,
             preview_customers=Customer.objects.filter(pk__in=customer_ids[:50]),
         )
     else:
-        counts = campaigns.status_counts(campaign)
+        counts = lifecycle.status_counts(campaign)
         labels = dict(CampaignMailbox.Status.choices)
         # An excluded mailbox no longer counts towards the progress.
         total = sum(counts.values()) - counts["excluded"] or 1
@@ -273,7 +273,7 @@ ACTION_FORMS = {
     "finish": forms.Form,
     "exclude": ExcludeForm,
 }
-EXCLUDABLE = (*campaigns.OPEN, CampaignMailbox.Status.CONFIRMED, CampaignMailbox.Status.FAILED)
+EXCLUDABLE = (*lifecycle.OPEN, CampaignMailbox.Status.CONFIRMED, CampaignMailbox.Status.FAILED)
 
 
 def _applies(campaign: Campaign, action: str, entry: CampaignMailbox | None) -> bool:
@@ -291,10 +291,10 @@ def _applies(campaign: Campaign, action: str, entry: CampaignMailbox | None) -> 
 
 def _confirmation(campaign: Campaign, action: str, entry: CampaignMailbox | None) -> dict:
     """The question, the numbers behind it and the button, for one action."""
-    counts = campaigns.status_counts(campaign)
-    still_open = sum(counts[s] for s in campaigns.OPEN)
+    counts = lifecycle.status_counts(campaign)
+    still_open = sum(counts[s] for s in lifecycle.OPEN)
     if action == "launch":
-        summary = campaigns.target_summary(campaign)
+        summary = lifecycle.target_summary(campaign)
         sent = summary.customers - summary.without_address
         return {
             "title": _("Launch the campaign"),
@@ -392,24 +392,24 @@ def _action_do(campaign, action, form, entry, user) -> str:
     """Do the action; returns the message for the staff member."""
     if action == "launch":
         at = form.cleaned_data["at"]
-        campaigns.campaign_launch(campaign, at=at)
+        lifecycle.campaign_launch(campaign, at=at)
         if at and at > timezone.now():
             return _("The campaign will start at the time you chose.")
         return _("The campaign is running; messages are being sent.")
     if action == "cancel":
-        campaigns.campaign_cancel(campaign)
+        lifecycle.campaign_cancel(campaign)
         return _("The campaign is cancelled.")
     if action == "finish":
-        campaigns.campaign_finish(campaign)
+        lifecycle.campaign_finish(campaign)
         return _("The campaign is finished.")
     if action == "cutover":
-        changed, rest = campaigns.campaign_cutover(
+        changed, rest = lifecycle.campaign_cutover(
             campaign, by=user, early=form.cleaned_data["early"]
         )
         return _(
             "Cutover: %(changed)d mailboxes got their new settings; %(rest)d are not confirmed yet."
         ) % {"changed": changed, "rest": len(rest)}
-    campaigns.step([entry.pk], CampaignMailbox.Status.EXCLUDED, "excluded_at", only_from=EXCLUDABLE)
+    lifecycle.step([entry.pk], CampaignMailbox.Status.EXCLUDED, "excluded_at", only_from=EXCLUDABLE)
     return _("%(email)s is excluded from the campaign.") % {"email": entry.mailbox.email}
 
 
@@ -445,7 +445,7 @@ def campaign_action(request, code, action):
                 detail={"campaign": str(campaign.code)},
             )
             return redirect("campaign_detail", code=campaign.code)
-        except campaigns.CampaignError as error:
+        except lifecycle.CampaignError as error:
             campaign.refresh_from_db()
             if not _applies(campaign, action, entry):  # a second click raced the first
                 return redirect("campaign_detail", code=campaign.code)
@@ -477,10 +477,8 @@ def campaign_test_message(request, code):
     form = TestMessageForm(request.POST or None, initial={"customer": request.GET.get("customer")})
     if request.method == "POST" and form.is_valid():
         try:
-            campaigns.campaign_test_send(
-                campaign, form.cleaned_data["customer"], request.user.email
-            )
-        except campaigns.CampaignError as error:
+            sending.campaign_test_send(campaign, form.cleaned_data["customer"], request.user.email)
+        except lifecycle.CampaignError as error:
             form.add_error("customer", str(error))
         else:
             messages.success(
@@ -523,18 +521,18 @@ def campaign_export(request, code):
 def campaign_link(request, token):
     """A signed link from a campaign message: opens this mailbox's guide, nothing else."""
     try:
-        entry = campaigns.link_resolve(token)
+        entry = lifecycle.link_resolve(token)
     except signing.SignatureExpired:
         return render(request, "campaigns/link_expired.html", status=410)
     except signing.BadSignature:
         raise Http404 from None
-    closed = campaigns.link_closed(entry)
+    closed = lifecycle.link_closed(entry)
     if closed:  # nothing to view or confirm any more, whatever is posted
         return render(
             request, "campaigns/link_closed.html", {"mailbox": entry.mailbox, "closed": closed}
         )
     if request.method != "POST":
-        campaigns.mailbox_viewed(entry)
+        lifecycle.mailbox_viewed(entry)
     return _link_page(request, entry.mailbox, entry.mailbox.mail_client or "", entry=entry)
 
 
@@ -542,7 +540,7 @@ def guide_link(request, token):
     """A signed link staff mailed: opens this mailbox's guide for the program they chose,
     without a login, until it expires; nothing else."""
     try:
-        mailbox, client = campaigns.guide_link_resolve(token)
+        mailbox, client = lifecycle.guide_link_resolve(token)
     except signing.SignatureExpired:
         return render(request, "campaigns/link_expired.html", status=410)
     except signing.BadSignature:
@@ -558,7 +556,7 @@ def _link_page(request, mailbox, default_client, *, entry=None):
     lang = translation.get_language() or "ja"
     if request.method == "POST" and request.POST.get("confirm"):
         Confirmation.objects.create(mailbox=mailbox, confirmed_by=None, mail_client=client)
-        campaigns.mailbox_confirmed(mailbox.pk)
+        lifecycle.mailbox_confirmed(mailbox.pk)
         messages.success(request, _("Thank you. We have noted that you changed your settings."))
         return redirect(request.path + (f"?client={client}" if client else ""))
     guide = guide_build(mailbox, client, lang) if client else None
