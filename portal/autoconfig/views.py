@@ -9,6 +9,7 @@ import time
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -101,5 +102,7 @@ def customer_profile(request, slug, code):
     auto = mailbox_settings(mailbox.email, mailbox.username, mailbox.protocol, values)
     data = profile_sign(mobileconfig(auto, name=mailbox.email))
     response = HttpResponse(data, content_type="application/x-apple-aspen-config")
-    response["Content-Disposition"] = f'attachment; filename="{mailbox.email}.mobileconfig"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{mailbox.email}.mobileconfig"
+    )
     return response

@@ -21,6 +21,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.roles import is_staff_member
+from portal.audit.models import AuditEntry
+from portal.audit.record import audit_record
 
 RECOVERY_CODES = 10
 
@@ -101,6 +103,13 @@ def two_factor(request):
         device, waiting = second_factor_match(user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
+            if isinstance(device, StaticDevice):
+                audit_record(
+                    action=AuditEntry.Action.TWO_FACTOR,
+                    request=request,
+                    target=user.get_username(),
+                    detail={"change": "recovery-code-used"},
+                )
             return redirect(_next_url(request))
         form.add_error(
             "code",
@@ -128,6 +137,12 @@ def _enrol(request):
             device.save(update_fields=["confirmed"])
             codes = recovery_codes_create(user)
             otp_login(request, device)
+            audit_record(
+                action=AuditEntry.Action.TWO_FACTOR,
+                request=request,
+                target=user.get_username(),
+                detail={"change": "enrolled"},
+            )
             # Shown in this response only: the codes are stored nowhere readable.
             return render(
                 request,

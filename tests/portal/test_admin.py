@@ -235,3 +235,34 @@ def test_a_registry_name_must_be_a_dns_name_and_its_addresses_ip_addresses(staff
     )
     server = ServerName.objects.get()
     assert (server.hostname, server.addresses) == ("mail.internal.example", "10.0.0.5 10.0.0.6")
+
+
+def test_a_staff_admin_changes_when_a_periodic_task_runs_but_not_what_it_runs(
+    client, staff_admin
+):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="checks.tasks.sweep_start")
+    login_staff(client, staff_admin)
+    url = f"/admin/django_celery_beat/periodictask/{task.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        regtask="portal.tasks.audit_purge",
+        task="portal.tasks.audit_purge",
+        args='["x"]',
+        kwargs="{}",
+        enabled="",
+        interval=task.interval_id,
+        description="moved",
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task.refresh_from_db()
+    assert (task.task, task.args, task.enabled, task.description) == (
+        "checks.tasks.sweep_start",
+        "[]",
+        False,
+        "moved",
+    )
+    assert client.get("/admin/django_celery_beat/periodictask/add/").status_code == 403

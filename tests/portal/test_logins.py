@@ -18,6 +18,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.audit.models import AuditEntry
 from portal.logins.middleware import LOGIN_AT, SEEN_AT
 from tests.conftest import login_staff
 from tests.portal.test_csp import inline_code
@@ -293,6 +294,12 @@ def test_a_recovery_code_works_once(client, support):
     assert "That code is not right" in again.content.decode()
     assert second.get("/staff/").status_code == 302
     assert StaticDevice.objects.get(user=support).token_set.count() == 9
+    changes = list(
+        AuditEntry.objects.filter(action="two-factor", actor=support)
+        .order_by("pk")
+        .values_list("detail__change", flat=True)
+    )
+    assert changes == ["enrolled", "recovery-code-used"]
 
 
 def test_a_staff_admin_resets_a_colleagues_second_factor(client, staff_admin, support):
@@ -306,6 +313,8 @@ def test_a_staff_admin_resets_a_colleagues_second_factor(client, staff_admin, su
         {"action": "reset_second_factor", "_selected_action": [support.pk]},
     )
     assert not TOTPDevice.objects.filter(user=support).exists()
+    reset = AuditEntry.objects.get(action="two-factor", detail__change="reset")
+    assert (reset.actor, reset.target) == (staff_admin, "sue")
     # The colleague's session is no longer verified: they enrol again.
     response = colleague.get("/staff/")
     assert response.url.startswith("/accounts/two-factor/")
