@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install mailservers browser lint messages clean
+.PHONY: run test install mailservers browser lint messages lock clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ lint: install
 messages: install
 	$(PY) manage.py makemessages -l ja --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+# The production install's exact versions and hashes (deploy: pip install --require-hashes
+# -r requirements.lock, then pip install --no-deps .). Run after changing dependencies.
+lock: install
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf var/broker var/test.sqlite3* .pytest_cache

@@ -237,9 +237,7 @@ def test_a_registry_name_must_be_a_dns_name_and_its_addresses_ip_addresses(staff
     assert (server.hostname, server.addresses) == ("mail.internal.example", "10.0.0.5 10.0.0.6")
 
 
-def test_a_staff_admin_changes_when_a_periodic_task_runs_but_not_what_it_runs(
-    client, staff_admin
-):
+def test_a_staff_admin_changes_when_a_periodic_task_runs_but_not_what_it_runs(client, staff_admin):
     from django_celery_beat.models import PeriodicTask
 
     task = PeriodicTask.objects.get(task="checks.tasks.sweep_start")
