@@ -36,7 +36,8 @@ run: install .env
 	$(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 & pids="$$pids $$!"; \
 	$(VENV)/bin/celery -A portal beat --loglevel=INFO & pids="$$pids $$!"; \
 	echo; echo "  Mail Settings Portal: http://$(HOST):$(PORT)/  (staff: /staff/, admin: /admin/)"; \
-	echo "  Links in mail: $(PORTAL_URL)/"; echo; \
+	echo "  Links in mail: $(PORTAL_URL)/"; \
+	echo "  Staff two-factor code: $(PY) manage.py demo_code"; echo; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 # Real Dovecot and Postfix for the probe tests (Debian packages; needs root, never

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import (
     Customer,
@@ -26,6 +27,11 @@ from accounts.sheet_imports import sheets_import
 from accounts.sheets import SheetValues
 
 DEMO_PASSWORD = "demo-pass-2026"
+# The demo staff's authenticator key (public, demo only): add it to an authenticator app,
+# or print the current code with `python manage.py demo_code`.
+DEMO_TOTP_KEY = "8ff4695aab293497ddfbd377e7ab70eaa0b83289"
+DEMO_TOTP_KEY_BASE32 = "R72GSWVLFE2JPXP32N36PK3Q5KQLQMUJ"
+DEMO_DEVICE_NAME = "demo authenticator"
 
 SERVERS = """hostname,status,replaced_by,note
 mail.hosting.example,current,,現行サーバ (証明書は mail.hosting.example を名乗る)
@@ -76,6 +82,10 @@ class Command(BaseCommand):
         for login, _email, group, slugs in LOGINS:
             role = f"staff ({group})" if group else "customer: " + ", ".join(slugs)
             self.stdout.write(f"  {login:<8} {role}")
+        self.stdout.write(
+            f"Staff second factor (demo only): authenticator key {DEMO_TOTP_KEY_BASE32},"
+            " or the current code from `python manage.py demo_code`."
+        )
 
     def logins_ensure(self) -> None:
         User = get_user_model()
@@ -88,6 +98,11 @@ class Command(BaseCommand):
                 user.save()
             if group:
                 user.groups.add(Group.objects.get(name=group))
+                TOTPDevice.objects.get_or_create(
+                    user=user,
+                    name=DEMO_DEVICE_NAME,
+                    defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
+                )
             for slug in slugs:
                 Membership.objects.get_or_create(
                     user=user, customer=Customer.objects.get(slug=slug)
