@@ -56,6 +56,7 @@ class GuideField:
     label: str
     value: str
     note: str | None = None
+    side: str | None = None  # "incoming" or "outgoing" when the field belongs to one side
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,7 @@ class Guide:
     legacy: bool = False
 
     def as_json(self) -> dict:
-        data = asdict(self)
-        for screen in data["screens"]:
-            screen["fields"] = [
-                {"label": f["label"], "value": f["value"]} for f in screen["fields"]
-            ]
-        return data
+        return asdict(self)
 
 
 class UnknownClient(KeyError):
@@ -124,6 +120,32 @@ def pick_mode(security: Security, protocol: str, port: int, mode: str) -> tuple[
     return port, mode, False
 
 
+def adapted_note(client: MailClient, side: str, wanted: str, port: int, mode: str) -> T:
+    """Why the guide uses another port and mode than the recommended ones."""
+    if wanted == "starttls":
+        return T(
+            f"{client.name.ja} は{SIDE[side].ja}で STARTTLS を選べないため、{SIDE[side].ja}には"
+            f"ポート番号 {port}（{SECURITY_NAMES[mode].ja}）を使います。",
+            f"{client.name.en} has no STARTTLS for the {SIDE[side].en} side, so that side uses "
+            f"port {port} ({SECURITY_NAMES[mode].en}).",
+        )
+    return T(
+        f"{client.name.ja} ではおすすめの方式を選べないため、{SIDE[side].ja}には"
+        f"ポート番号 {port}（{SECURITY_NAMES[mode].ja}）を使います。",
+        f"{client.name.en} cannot choose the recommended mode, so the {SIDE[side].en}"
+        f" side uses port {port} ({SECURITY_NAMES[mode].en}).",
+    )
+
+
+def field_side(value: str) -> str | None:
+    """Which side of the settings a field's value belongs to."""
+    if value.startswith("incoming"):
+        return "incoming"
+    if value.startswith("outgoing") or value == "smtp_auth":
+        return "outgoing"
+    return None
+
+
 def _security_value(security: Security, mode: str, lang: str) -> str:
     if security.style == "choice":
         return security.choices[mode](lang)
@@ -141,24 +163,20 @@ def guide_settings(
     values = recommended_sheet(mailbox)
     notes = []
     in_port, in_mode, adapted_in = pick_mode(
-        client.incoming, mailbox.protocol, values.incoming_port, values.incoming_security
+        client.incoming_for(mailbox.protocol),
+        mailbox.protocol,
+        values.incoming_port,
+        values.incoming_security,
     )
     out_port, out_mode, adapted_out = pick_mode(
         client.outgoing, "smtp", values.outgoing_port, values.outgoing_security
     )
-    for adapted, side, port, mode in (
-        (adapted_in, "incoming", in_port, in_mode),
-        (adapted_out, "outgoing", out_port, out_mode),
+    for adapted, side, wanted, port, mode in (
+        (adapted_in, "incoming", values.incoming_security, in_port, in_mode),
+        (adapted_out, "outgoing", values.outgoing_security, out_port, out_mode),
     ):
         if adapted:
-            notes.append(
-                T(
-                    f"{client.name.ja} ではおすすめの方式を選べないため、{SIDE[side].ja}には"
-                    f"ポート番号 {port}（{SECURITY_NAMES[mode].ja}）を使います。",
-                    f"{client.name.en} cannot choose the recommended mode, so the {SIDE[side].en}"
-                    f" side uses port {port} ({SECURITY_NAMES[mode].en}).",
-                )(lang)
-            )
+            notes.append(adapted_note(client, side, wanted, port, mode)(lang))
     if not can_express(client.outgoing, 587, "starttls") and out_port == 465:
         notes.append(
             T(
@@ -205,11 +223,15 @@ def field_value(
             names[mailbox.protocol](lang) if mailbox.protocol in names else mailbox.protocol.upper()
         )
     if kind == "incoming_security":
-        return _security_value(client.incoming, settings.incoming_security, lang)
+        return _security_value(
+            client.incoming_for(mailbox.protocol), settings.incoming_security, lang
+        )
     if kind == "outgoing_security":
         return _security_value(client.outgoing, settings.outgoing_security, lang)
     if kind == "incoming_starttls":
-        return _starttls_value(client.incoming, settings.incoming_security, lang)
+        return _starttls_value(
+            client.incoming_for(mailbox.protocol), settings.incoming_security, lang
+        )
     if kind == "outgoing_starttls":
         return _starttls_value(client.outgoing, settings.outgoing_security, lang)
     if kind == "smtp_auth":
@@ -234,6 +256,7 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
                 f.label(lang),
                 field_value(f, mailbox, client, settings, lang),
                 f.note(lang) if f.note else None,
+                field_side(f.value),
             )
             for f in screen.fields
             if not f.only or f.only == mailbox.protocol
@@ -250,9 +273,12 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
     if mailbox.protocol not in client.protocols:
         warnings.insert(
             0,
-            T(
-                f"{client.name.ja} では {mailbox.protocol.upper()} を設定できません。",
-                f"{client.name.en} cannot set up {mailbox.protocol.upper()}.",
+            client.unsupported.get(
+                mailbox.protocol,
+                T(
+                    f"{client.name.ja} では {mailbox.protocol.upper()} を設定できません。",
+                    f"{client.name.en} cannot set up {mailbox.protocol.upper()}.",
+                ),
             )(lang),
         )
     current = mailbox.current_sheet.values if mailbox.current_sheet else None

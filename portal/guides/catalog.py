@@ -26,16 +26,41 @@ SSL_TLS = T("SSL/TLS", "SSL/TLS")
 STARTTLS = T("STARTTLS", "STARTTLS")
 
 # Advice that recurs in many programs' troubleshooting.
-TS_CERT_NAME = T(
-    "証明書の警告が出る・「サーバーの身元を確認できない」と表示される場合は、受信・送信の"
-    "サーバー名がこの案内のとおり一字一句同じか確認してください（古いサーバー名や "
-    "mail.お客様のドメイン のままだと、証明書の名前と合わず警告が出ます）。警告を"
-    "「承認」「続行」で閉じて使い続けないでください。",
-    "If a certificate warning appears or the server's identity cannot be verified, check "
-    "that the incoming and outgoing server names are exactly the ones in this guide (an old "
-    "server name, or mail.<your domain>, does not match the certificate). Do not accept or "
-    "continue past the warning.",
-)
+
+
+def cert_name_advice(message: T | None = None) -> T:
+    """Troubleshooting for a certificate warning; `message` is the program's own wording of
+    it (quoted in 「」, so in the program's own spelling of サーバ/サーバー)."""
+    quoted = T(f"「{message.ja}」と", f"“{message.en}” or ") if message else T("", "")
+    return T(
+        f"証明書の警告が出る・{quoted.ja}表示される場合は、受信・送信の"
+        "サーバー名がこの案内のとおり一字一句同じか確認してください（古いサーバー名や "
+        "mail.お客様のドメイン のままだと、証明書の名前と合わず警告が出ます）。警告を"
+        "承認・続行して使い続けないでください。",
+        f"If {quoted.en}a certificate warning appears, check "
+        "that the incoming and outgoing server names are exactly the ones in this guide (an old "
+        "server name, or mail.<your domain>, does not match the certificate). Do not accept or "
+        "continue past the warning.",
+    )
+
+
+TS_CERT_NAME = cert_name_advice()
+# Apple's dialog (iOS and macOS Mail), in Apple's spelling サーバ.
+APPLE_CANNOT_VERIFY = T("サーバの識別情報を検証できません", "Cannot Verify Server Identity")
+TS_CERT_NAME_APPLE = cert_name_advice(APPLE_CANNOT_VERIFY)
+
+
+# One checkbox that follows the port (Outlook Express, Windows Live Mail, Apple, iOS): checked,
+# it encrypts from the start on 465 / 993 / 995 and uses STARTTLS on 587.
+def box_follows_port(box: T) -> T:
+    return T(
+        f"「{box.ja}」にチェックを入れると、ポート 465・993・995 では最初から暗号化し、"
+        "587 では STARTTLS で暗号化します。ポート番号は必ず案内どおりにしてください。",
+        f"With “{box.en}” ticked, ports 465, 993 and 995 encrypt from the start and port 587 "
+        "uses STARTTLS, so set the port exactly as in this guide.",
+    )
+
+
 TS_SEND_ONLY = T(
     "受信はできるのに送信だけできない場合は、送信（SMTP）側だけを見直してください: "
     "送信サーバー名、ポート番号と暗号化の組み合わせ（465 は SSL/TLS、587 は STARTTLS）、"
@@ -190,13 +215,13 @@ THUNDERBIRD = MailClient(
             ),
         ),
         Screen(
-            title=T("確認・変更: 送信サーバー", "Check or change: Outgoing Server"),
+            title=T("確認・変更: 送信 (SMTP) サーバー", "Check or change: Outgoing Server (SMTP)"),
             how=T(
-                "「アカウント設定」の左の一覧のいちばん下「送信サーバー」（Thunderbird 140 以前は"
-                "「送信 (SMTP) サーバー」）→ このアカウントが使うサーバーを選んで「編集...」",
-                "Account Settings → at the bottom of the left list, Outgoing Server "
-                "(Thunderbird 140 and earlier: Outgoing Server (SMTP)) → select the server this "
-                "account uses → Edit…",
+                "「アカウント設定」の左の一覧のいちばん下「送信 (SMTP) サーバー」（Thunderbird 141"
+                " 以降は「送信サーバー」）→ このアカウントが使うサーバーを選んで「編集...」",
+                "Account Settings → at the bottom of the left list, Outgoing Server (SMTP) "
+                "(Thunderbird 141 and later: Outgoing Server) → select the server this account "
+                "uses → Edit…",
             ),
             fields=(
                 Field(T("サーバー名", "Server Name"), "outgoing_host"),
@@ -229,10 +254,10 @@ THUNDERBIRD = MailClient(
             "and SSL/TLS only.",
         ),
         T(
-            "Thunderbird 141 から、左の一覧の「送信 (SMTP) サーバー」は「送信サーバー」という"
-            "名前になりました。",
-            "From Thunderbird 141 the left-hand entry “Outgoing Server (SMTP)” is called "
-            "“Outgoing Server”.",
+            "多くの方が使う Thunderbird 115〜140（ESR 版）では、左の一覧に「送信 (SMTP) サーバー」"
+            "と表示されます。141 以降では「送信サーバー」という名前です。",
+            "Thunderbird 115–140 (the ESR versions most people run) show “Outgoing Server "
+            "(SMTP)” in the left list; from 141 it is called “Outgoing Server”.",
         ),
         T(
             "「警告！ … への接続は暗号化されません」と表示されたら「接続する上での危険性を"
@@ -251,10 +276,12 @@ THUNDERBIRD = MailClient(
             "name mismatch as an exception; correcting the server name is the only fix.",
         ),
         T(
-            "受信はできるのに送信できない場合は「送信サーバー」の設定を確認してください。"
-            "アカウントが別の（古い）送信サーバーを使っていることがあります。",
-            "If receiving works but sending fails, check the Outgoing Server settings; the "
-            "account may still use another (old) outgoing server from the list.",
+            "受信はできるのに送信できない場合は「送信 (SMTP) サーバー」（141 以降は「送信"
+            "サーバー」）の設定を確認してください。アカウントが別の（古い）送信サーバーを"
+            "使っていることがあります。",
+            "If receiving works but sending fails, check the Outgoing Server (SMTP) settings "
+            "(141 and later: Outgoing Server); the account may still use another (old) outgoing "
+            "server from the list.",
         ),
         T(
             "ポートと接続の保護は組で決まります: 995・993・465 は「SSL/TLS」、587 は"
@@ -285,6 +312,12 @@ OUTLOOK_SECURITY = Security(
     # "自動" (Auto) also exists; the guide always names an explicit mode.
     choices={"none": NONE_JA_EN, "ssl": SSL_TLS, "starttls": STARTTLS},
 )
+# The POP incoming side is one checkbox (no STARTTLS for POP); IMAP has the list.
+OUTLOOK_POP_BOX = T(
+    "このサーバーでは暗号化された接続 (SSL/TLS) が必要",
+    "This server requires an encrypted connection (SSL/TLS)",
+)
+OUTLOOK_POP_SECURITY = Security(style="ssl-box", box=OUTLOOK_POP_BOX, box_starttls=False)
 OUTLOOK_SPA = T(
     "セキュリティで保護されたパスワード認証 (SPA) でのログオンが必要",
     "Require logon using Secure Password Authentication (SPA)",
@@ -300,6 +333,7 @@ OUTLOOK = MailClient(
     protocols=("pop3", "imap"),
     protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
     incoming=OUTLOOK_SECURITY,
+    incoming_by_protocol={"pop3": OUTLOOK_POP_SECURITY},
     outgoing=OUTLOOK_SECURITY,
     auth=Auth(
         label=T(
@@ -359,10 +393,9 @@ OUTLOOK = MailClient(
                     "incoming_security",
                     only="pop3",
                     note=T(
-                        "POP の受信側はチェックボックスです。「SSL/TLS」ならチェックを入れ、"
-                        "「なし」なら外します（POP の受信で STARTTLS は選べません）。",
-                        "For POP the incoming side is a checkbox: tick it for SSL/TLS, clear it "
-                        "for None (Outlook offers no STARTTLS for POP).",
+                        "POP の受信側はチェックボックスです（POP の受信で STARTTLS は選べません）。",
+                        "For POP the incoming side is a checkbox (Outlook offers no STARTTLS for "
+                        "POP).",
                     ),
                 ),
                 Field(
@@ -461,15 +494,7 @@ OUTLOOK = MailClient(
                 Field(
                     T("受信サーバー (POP3)", "Incoming server (POP3)"), "incoming_port", only="pop3"
                 ),
-                Field(
-                    T(
-                        "このサーバーでは暗号化された接続 (SSL/TLS) が必要",
-                        "This server requires an encrypted connection (SSL/TLS)",
-                    ),
-                    "incoming_security",
-                    only="pop3",
-                    note=T("「SSL/TLS」ならチェックを入れます。", "Tick it for SSL/TLS."),
-                ),
+                Field(OUTLOOK_POP_BOX, "incoming_security", only="pop3"),
                 Field(
                     T("受信サーバー (IMAP)", "Incoming server (IMAP)"), "incoming_port", only="imap"
                 ),
@@ -512,8 +537,10 @@ OUTLOOK = MailClient(
             "Leave “Secure Password Authentication (SPA)” off; with it on you cannot log in.",
         ),
         T(
-            "POP の受信で選べるのは「SSL/TLS」（チェックボックス）だけで、STARTTLS は選べません。",
-            "For POP incoming mail Outlook offers only SSL/TLS (a checkbox), no STARTTLS.",
+            "POP の受信は「暗号化された接続 (SSL/TLS) が必要」のチェックボックスだけで、"
+            "STARTTLS は選べません。そのため POP の受信はポート 995 でチェックを入れて設定します。",
+            "For POP incoming mail Outlook has only the “encrypted connection (SSL/TLS)” "
+            "checkbox and no STARTTLS, so POP is set up on port 995 with the box ticked.",
         ),
         T(
             "サーバーの証明書について警告（セキュリティ警告）が出ても「はい」で続行しないでください。",
@@ -680,9 +707,9 @@ WINDOWS_LIVE_MAIL = MailClient(
     protocols=("pop3", "imap"),
     protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP", "IMAP")},
     incoming=Security(style="ssl-box", box=WLM_BOX),
-    # unverified: WLM is widely reported to use STARTTLS on 587 when the box is checked; not
-    # confirmed from a vendor page, so box_starttls stays False and the guide picks 465.
-    outgoing=Security(style="ssl-box", box=WLM_BOX, box_starttls=False),
+    # The one SSL box follows the port: ticked on 587 (or 25) it issues STARTTLS, on 465 it
+    # uses implicit TLS (graded in issue 14; the seed's companion page sends on 587 with it).
+    outgoing=Security(style="ssl-box", box=WLM_BOX, box_starttls=True),
     auth=Auth(
         label=T("このサーバーは認証が必要", "My server requires authentication"),
         value=T(
@@ -815,11 +842,7 @@ WINDOWS_LIVE_MAIL = MailClient(
             "Windows Live Mail has been unsupported by Microsoft since January 2017; bugs and "
             "security problems are no longer fixed. We recommend moving to a current program.",
         ),
-        T(
-            "送信はポート 465 で「セキュリティで保護された接続 (SSL) が必要」にチェックを入れて"
-            "設定します。",
-            "Set sending to port 465 with “requires a secure connection (SSL)” ticked.",
-        ),
+        box_follows_port(WLM_BOX),
         T(
             "証明書の警告が表示された場合は「はい」で続行せず、サーバー名を確認してください。",
             "If a certificate warning appears, do not click “Yes” to continue; check the "
@@ -829,11 +852,12 @@ WINDOWS_LIVE_MAIL = MailClient(
     troubleshooting=(
         TS_CERT_NAME,
         T(
-            "送信だけできない場合は「詳細設定」タブで送信メール (SMTP) が 465 でチェックありか、"
-            "「サーバー」タブで「このサーバーは認証が必要」がオンかを確認してください。",
-            "If only sending fails, check on the Advanced tab that Outgoing mail (SMTP) is 465 "
-            "with the box ticked, and on the Servers tab that “My server requires "
-            "authentication” is on.",
+            "送信だけできない場合は「詳細設定」タブで送信メール (SMTP) のポート番号がこの案内"
+            "どおりでチェックありか、「サーバー」タブで「このサーバーは認証が必要」がオンかを"
+            "確認してください。",
+            "If only sending fails, check on the Advanced tab that the Outgoing mail (SMTP) port "
+            "is the one in this guide with the box ticked, and on the Servers tab that “My "
+            "server requires authentication” is on.",
         ),
         T(
             "Windows 7 では TLS 1.2 が既定で有効になっていない場合があり、サーバーが TLS 1.2 "
@@ -865,7 +889,8 @@ OUTLOOK_EXPRESS = MailClient(
     protocols=("pop3", "imap"),
     protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP", "IMAP")},
     incoming=Security(style="ssl-box", box=OE_BOX),
-    outgoing=Security(style="ssl-box", box=OE_BOX, box_starttls=False),
+    # Like Windows Live Mail: ticked on 587 (or 25) STARTTLS, on 465 implicit TLS.
+    outgoing=Security(style="ssl-box", box=OE_BOX, box_starttls=True),
     auth=Auth(
         label=T("このサーバーは認証が必要", "My server requires authentication"),
         value=T(
@@ -934,10 +959,9 @@ OUTLOOK_EXPRESS = MailClient(
                 Field(OE_BOX, "incoming_security", note=T("受信側", "Incoming side")),
             ),
             note=T(
-                "Outlook Express には STARTTLS がないため、送信は必ずポート 465 にします。"
-                "最後に「OK」をクリックします。",
-                "Outlook Express has no STARTTLS, so sending must use port 465. Click OK when "
-                "done.",
+                "送信側・受信側それぞれのチェックとポート番号を案内どおりにして「OK」を"
+                "クリックします。",
+                "Set each side's box and port as in this guide, then click OK.",
             ),
         ),
     ),
@@ -960,10 +984,7 @@ OUTLOOK_EXPRESS = MailClient(
             "A certificate warning may appear at every start (at the first send/receive). "
             "First check that the server names are exactly as in this guide.",
         ),
-        T(
-            "STARTTLS の選択肢がないため、送信はポート 465（SSL）で設定します。",
-            "There is no STARTTLS option, so sending is set to port 465 (SSL).",
-        ),
+        box_follows_port(OE_BOX),
     ),
     troubleshooting=(
         T(
@@ -974,12 +995,12 @@ OUTLOOK_EXPRESS = MailClient(
             "warning does not appear.",
         ),
         T(
-            "受信はできるのに送信できない場合は、「詳細設定」タブで送信メール (SMTP) が 465 で"
-            "チェックあり（587 ではありません）、「サーバー」タブで「このサーバーは認証が必要」が"
-            "オンかを確認してください。",
-            "If receiving works but sending fails, check on the Advanced tab that Outgoing "
-            "mail (SMTP) is 465 with the box ticked (not 587), and on the Servers tab that "
-            "“My server requires authentication” is on.",
+            "受信はできるのに送信できない場合は、「詳細設定」タブで送信メール (SMTP) のポート"
+            "番号がこの案内どおりでチェックありか、「サーバー」タブで「このサーバーは認証が"
+            "必要」がオンかを確認してください。",
+            "If receiving works but sending fails, check on the Advanced tab that the Outgoing "
+            "mail (SMTP) port is the one in this guide with the box ticked, and on the Servers "
+            "tab that “My server requires authentication” is on.",
         ),
         TS_XP_TLS12,
     ),
@@ -1009,10 +1030,11 @@ SHURIKEN = MailClient(
     id="shuriken",
     name=T("Shuriken（シュリケン）", "Shuriken (JustSystems)"),
     platforms=T("Windows", "Windows"),
-    protocols=("pop3",),  # unverified: IMAP support; the seed covers POP3 only
-    protocol_names={"pop3": T("POP3", "POP3")},
+    protocols=("pop3", "imap"),  # Shuriken reads IMAP too (issue 14, graded against the program)
+    protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP4", "IMAP4")},
     incoming=SHURIKEN_SECURITY,
     outgoing=SHURIKEN_SECURITY,
+    server_word="サーバ",
     auth=Auth(
         label=T("SMTP認証", "SMTP認証 (SMTP authentication)"),
         value=T(
@@ -1028,7 +1050,11 @@ SHURIKEN = MailClient(
                 "Tools → Account settings → the account → 受信 (incoming)",
             ),  # unverified: menu path (the seed does not give it)
             fields=(
-                Field(T("POPサーバ", "POPサーバ (POP server)"), "incoming_host"),
+                # unverified: the IMAP labels 「受信方式」「IMAPサーバ」 follow the POP ones by
+                # analogy; no JustSystems page or screenshot manual for IMAP was retrievable.
+                Field(T("受信方式", "受信方式 (protocol)"), "protocol", only="imap"),
+                Field(T("POPサーバ", "POPサーバ (POP server)"), "incoming_host", only="pop3"),
+                Field(T("IMAPサーバ", "IMAPサーバ (IMAP server)"), "incoming_host", only="imap"),
                 Field(T("ユーザー名", "ユーザー名 (user name)"), "username"),
                 Field(T("パスワード", "パスワード (password)"), "password"),
                 Field(T("ポート番号", "ポート番号 (port)"), "incoming_port"),
@@ -1037,8 +1063,8 @@ SHURIKEN = MailClient(
                     T("└ STARTTLSを使用", "└ STARTTLSを使用 (use STARTTLS)"),
                     "incoming_starttls",
                     note=T(
-                        "995 では「しない」。「する」にすると受信できなくなります。",
-                        "Off for port 995; with it on, receiving fails.",
+                        "995・993 では「しない」。「する」にすると受信できなくなります。",
+                        "Off for ports 995 and 993; with it on, receiving fails.",
                     ),
                 ),
             ),
@@ -1077,11 +1103,24 @@ SHURIKEN = MailClient(
     ),
     warnings=(
         T(
-            "「SSLを使用」と「STARTTLSを使用」は組み合わせで決まります: 受信 995 は"
-            "「SSL: する／STARTTLS: しない」、送信 587 は「SSL: する／STARTTLS: する」です。"
-            "組み合わせを間違えると送受信できません。",
-            "The two boxes work together: incoming 995 is SSL on / STARTTLS off, outgoing 587 "
-            "is SSL on / STARTTLS on. The wrong combination fails.",
+            "「SSLを使用」と「STARTTLSを使用」は組み合わせで決まります: 受信 995（IMAP は 993）"
+            "と送信 465 は「SSL: する／STARTTLS: しない」、送信 587 は「SSL: する／STARTTLS: する」"
+            "です。組み合わせを間違えると送受信できません。",
+            "The two boxes work together: incoming 995 (IMAP: 993) and outgoing 465 are SSL on / "
+            "STARTTLS off, outgoing 587 is SSL on / STARTTLS on. The wrong combination fails.",
+        ),
+        T(
+            "Shuriken 2016 は初期状態では TLS 1.2 で接続できません。サーバーが TLS 1.2 以上だけを"
+            "受け付けると「通信エラーが発生しました。(SSL/TLS通信中にエラーが発生しました。)」"
+            "などと表示されて送受信できなくなります。ジャストシステムのサポートページの案内に"
+            "従って Shuriken を最新の状態に更新し、Windows で TLS 1.2 を有効にしてください"
+            "（Windows 7 では Windows Update も必要です）。SSL を外して回避しないでください。"
+            "Shuriken 2017 以降の最新版では不要です。",
+            "Shuriken 2016 cannot connect with TLS 1.2 out of the box. Once the servers accept "
+            "only TLS 1.2 or later it reports a communication error (SSL/TLS) and cannot send or "
+            "receive. Follow JustSystems' support page: update Shuriken to its latest update and "
+            "enable TLS 1.2 in Windows (Windows 7 also needs Windows Update). Do not turn SSL "
+            "off to get around it. Current Shuriken 2017 or later does not need this.",
         ),
         T(
             "古いバージョンでは、起動するたびに証明書のエラーが表示されることがあります。"
@@ -1099,15 +1138,17 @@ SHURIKEN = MailClient(
             "SMTP認証 is on.",
         ),
         T(
-            "受信だけできない場合は【受信】の「STARTTLSを使用」が「しない」か（995 の場合）"
+            "受信だけできない場合は【受信】の「STARTTLSを使用」が「しない」か（995・993 の場合）"
             "確認してください。",
-            "If only receiving fails, check in 受信 that STARTTLS is off (for port 995).",
+            "If only receiving fails, check in 受信 that STARTTLS is off (for ports 995 and 993).",
         ),
         TS_PASSWORD,
     ),
     sources=(
         "https://euc-access-excel-db.com/tips/ct07_se/ct070701_clntpc_make/mail-config-ssl",  # the seed document
         "https://www.justsystems.com/jp/products/shuriken/",  # unverified: not retrievable here
+        # a user's report quoting JustSystems' support page on Shuriken 2016 and TLS 1.2:
+        "http://153.126.154.182/usr7/bin/month?id=75950&pg=202508",
     ),
 )
 
@@ -1266,6 +1307,7 @@ APPLE_MAIL = MailClient(
     protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
     incoming=Security(style="ssl-box", box=APPLE_BOX, box_starttls=True),
     outgoing=Security(style="ssl-box", box=APPLE_BOX, box_starttls=True),
+    server_word="サーバ",
     auth=Auth(label=T("認証", "Authentication"), value=T("パスワード", "Password")),
     screens=(
         Screen(
@@ -1387,7 +1429,7 @@ APPLE_MAIL = MailClient(
         ),  # unverified: exact dialog buttons
     ),
     troubleshooting=(
-        TS_CERT_NAME,
+        TS_CERT_NAME_APPLE,
         T(
             "送信だけできない場合は「サーバ設定」の送信用メールサーバ (SMTP) のホスト名、ポート、"
             "「TLS/SSLを使用」、認証「パスワード」を確認してください。アカウントに別の送信用"
@@ -1423,6 +1465,7 @@ IPHONE = MailClient(
     protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
     incoming=Security(style="ssl-box", box=IOS_BOX, box_starttls=True),
     outgoing=Security(style="ssl-box", box=IOS_BOX, box_starttls=True),
+    server_word="サーバ",
     auth=Auth(label=T("認証", "Authentication"), value=T("パスワード", "Password")),
     screens=(
         Screen(
@@ -1526,20 +1569,27 @@ IPHONE = MailClient(
             "earlier under Settings → Mail → Accounts.",
         ),
         T(
-            "「サーバの識別情報を検証できません」と表示されても「信頼」をタップしないでください。"
+            f"「{APPLE_CANNOT_VERIFY.ja}」と表示されても「信頼」をタップしないでください。"
             "「キャンセル」してサーバ名を確認してください。",
-            "If “Cannot Verify Server Identity” appears, do not tap “Trust”; tap Cancel and "
+            f"If “{APPLE_CANNOT_VERIFY.en}” appears, do not tap “Trust”; tap Cancel and "
             "check the server name.",
-        ),  # unverified: exact wording of the dialog
+        ),  # unverified: the buttons; the title is quoted by hosting manuals (no Apple page here)
+        box_follows_port(IOS_BOX),
         T(
-            "「SSLを使用」がオンのとき、ポート 587 では STARTTLS、465・993・995 では最初から"
-            "暗号化して接続します。ポート番号を案内どおりにしてください。",
-            "With “Use SSL” on, port 587 uses STARTTLS and 465 / 993 / 995 encrypt from the "
-            "start, so set the port exactly as in this guide.",
-        ),
+            "最初の接続に失敗すると「SSLで接続できません」「SSLなしでアカウントを設定しますか?」と"
+            "聞かれることがあります。必ず「いいえ」をタップしてください（「はい」にするとパスワード"
+            "が暗号化されずに送られます）。代わりに、サーバ名・ユーザ名・パスワードがこの案内"
+            "どおりか、ポート番号と「SSLを使用」の組み合わせが合っているかを確認し、Wi-Fi と"
+            "モバイル通信を切り替えてもう一度お試しください。",
+            "If the first connection fails, iOS may ask “Cannot Connect Using SSL — Do you want "
+            "to try setting up the account without SSL?”. Always tap “No” (with “Yes” your "
+            "password would travel unencrypted). Instead, check that the server names, user "
+            "name and password are exactly as in this guide and that the port matches “Use "
+            "SSL”, then try again on another network (Wi-Fi or mobile data).",
+        ),  # unverified: dialog wording from hosting companies' manuals, no Apple page here
     ),
     troubleshooting=(
-        TS_CERT_NAME,
+        TS_CERT_NAME_APPLE,
         T(
             "受信はできるのに送信できない場合は「送信メールサーバ」→「SMTP」→「プライマリサーバ」"
             "でホスト名・サーバポート・「SSLを使用」・ユーザ名とパスワードを確認してください。",
@@ -1555,12 +1605,17 @@ IPHONE = MailClient(
 )
 
 # --- 10. Gmail app on Android ---------------------------------------------------------------
-# Google's help page for the Android app could not be retrieved here; labels are unverified.
+# The Gmail app sets up other providers' POP / IMAP accounts with the screens of Android's
+# Email app: every label below is the string of AOSP packages/apps/Email
+# (res/values/strings.xml, res/values-ja/strings.xml), e.g. 「受信サーバーの設定」,
+# 「セキュリティの種類」, 「SSL/TLS（証明書をすべて承認）」, 「ログインが必要」, 「個人用（POP3）」.
+# The route in (profile picture → Add another account → Other) is Google's help 6078445.
 
 GMAIL_APP_SECURITY = Security(
     style="choice",
     choices={"none": NONE_JA_EN, "ssl": SSL_TLS, "starttls": STARTTLS},
 )
+GMAIL_ACCEPT_ALL = T("（証明書をすべて承認）", "(Accept all certificates)")
 
 GMAIL_ANDROID = MailClient(
     id="gmail_android",
@@ -1568,13 +1623,13 @@ GMAIL_ANDROID = MailClient(
     platforms=T("Android", "Android"),
     protocols=("pop3", "imap"),
     protocol_names={
-        "pop3": T("個人用（POP3）", "Personal (POP3)"),  # unverified: ja
-        "imap": T("個人用（IMAP）", "Personal (IMAP)"),  # unverified: ja
+        "pop3": T("個人用（POP3）", "Personal (POP3)"),
+        "imap": T("個人用（IMAP）", "Personal (IMAP)"),
     },
     incoming=GMAIL_APP_SECURITY,
     outgoing=GMAIL_APP_SECURITY,
     auth=Auth(
-        label=T("ログインが必要", "Require signin"),  # unverified
+        label=T("ログインが必要", "Require signin"),
         value=T(
             "オン（受信と同じユーザー名とパスワード）",
             "On (same user name and password as incoming)",
@@ -1582,17 +1637,30 @@ GMAIL_ANDROID = MailClient(
     ),
     screens=(
         Screen(
-            title=T("アカウントを追加", "Add account"),
+            title=T("メールアドレスの入力", "Enter your email"),
             how=T(
-                "Gmail アプリ右上のプロフィール写真 →「別のアカウントを追加」→「その他」→"
-                "メールアドレスを入力 →「手動設定」",
-                "Gmail app → your profile picture → Add another account → Other → enter the "
-                "address → Manual setup",
-            ),  # unverified: ja menu wording
+                "Gmail アプリ右上のプロフィール写真 →「別のアカウントを追加」→「その他」",
+                "Gmail app → your profile picture (top right) → Add another account → Other",
+            ),
+            fields=(Field(T("メールアドレス", "Email address"), "email"),),
+            note=T(
+                "入力したら「次へ」ではなく「手動セットアップ」をタップします。",
+                "Then tap “Manual setup” (not “Next”).",
+            ),
+        ),
+        Screen(
+            title=T("アカウントの種類", "Account type"),
+            how=T("「手動セットアップ」の後に表示されます", "Shown after “Manual setup”"),
             fields=(
-                Field(T("メールアドレス", "Email address"), "email"),
-                Field(T("アカウントの種類", "Account type"), "protocol"),
+                Field(
+                    T("このアカウントの種類を選択します", "What type of account is this?"),
+                    "protocol",
+                ),
                 Field(T("パスワード", "Password"), "password"),
+            ),
+            note=T(
+                "パスワードを入力したら「次へ」をタップします。",
+                "Enter the password, then tap “Next”.",
             ),
         ),
         Screen(
@@ -1604,8 +1672,13 @@ GMAIL_ANDROID = MailClient(
                 Field(T("サーバー", "Server"), "incoming_host"),
                 Field(T("ポート", "Port"), "incoming_port"),
                 Field(
-                    T("セキュリティの種類", "Security type"), "incoming_security"
-                ),  # unverified: ja
+                    T("セキュリティの種類", "Security type"),
+                    "incoming_security",
+                    note=T(
+                        "「（証明書をすべて承認）」が付いた項目は選ばないでください。",
+                        "Do not choose an entry ending in “(Accept all certificates)”.",
+                    ),
+                ),
             ),
             note=T("「次へ」をタップします。", "Tap “Next”."),
         ),
@@ -1616,26 +1689,27 @@ GMAIL_ANDROID = MailClient(
                 "Shown after the incoming server is checked",
             ),
             fields=(
-                Field(T("ログインが必要", "Require signin"), "smtp_auth"),  # unverified
+                Field(T("SMTPサーバー", "SMTP server"), "outgoing_host"),
+                Field(T("ポート", "Port"), "outgoing_port"),
+                Field(T("セキュリティの種類", "Security type"), "outgoing_security"),
+                Field(T("ログインが必要", "Require signin"), "smtp_auth"),
                 Field(T("ユーザー名", "Username"), "outgoing_username"),
                 Field(T("パスワード", "Password"), "password"),
-                Field(T("SMTP サーバー", "SMTP server"), "outgoing_host"),
-                Field(T("ポート", "Port"), "outgoing_port"),
-                Field(
-                    T("セキュリティの種類", "Security type"), "outgoing_security"
-                ),  # unverified: ja
             ),
             note=T("「次へ」をタップします。", "Tap “Next”."),
         ),
         Screen(
-            title=T("アカウントの設定の完了", "Finish"),
+            title=T("アカウントの設定が完了しました。", "Your account is set up"),
             how=T(
-                "送信サーバーの確認が済むと表示されます",
-                "Shown after the outgoing server is checked",
+                "送信サーバーの確認と「アカウントのオプション」の後に表示されます",
+                "Shown after the outgoing server is checked and the Account options",
             ),
             fields=(
                 Field(
-                    T("名前（送信メールに表示）", "Your name (displayed on sent messages)"),
+                    T(
+                        "あなたの名前（送信メールに表示されます）",
+                        "Your name (displayed on outgoing messages)",
+                    ),
                     "display_name",
                 ),
             ),
@@ -1644,11 +1718,13 @@ GMAIL_ANDROID = MailClient(
     ),
     warnings=(
         T(
-            "「セキュリティの種類」の「（すべての証明書を承認）」が付いた項目は絶対に選ばないで"
-            "ください。偽のサーバーに接続してもパスワードが送られてしまいます。",
-            "Never choose the “(Accept all certificates)” entries of Security type: your "
-            "password would be sent even to a fake server.",
-        ),  # unverified: ja wording of those entries
+            "「セキュリティの種類」で「SSL/TLS（証明書をすべて承認）」「STARTTLS（証明書をすべて"
+            "承認）」は絶対に選ばないでください。偽のサーバーに接続してもパスワードが送られて"
+            "しまいます。",
+            "Never choose “SSL/TLS (Accept all certificates)” or “STARTTLS (accept all "
+            "certificates)” as Security type: your password would be sent even to a fake "
+            "server.",
+        ),
         T(
             "Samsung など機種独自のメールアプリは画面が異なります。この案内は Gmail アプリ用です。",
             "Phone makers' own mail apps (e.g. Samsung) have different screens; this guide is "
@@ -1658,15 +1734,19 @@ GMAIL_ANDROID = MailClient(
     troubleshooting=(
         T(
             "証明書のエラーで先へ進めない場合は、サーバー名がこの案内の名前と一字一句同じか"
-            "確認してください。「すべての証明書を承認」に切り替えて回避しないでください。",
+            "確認してください。「（証明書をすべて承認）」の付いた項目に切り替えて回避しないで"
+            "ください。",
             "If a certificate error stops the setup, check that the server name is exactly the "
-            "one in this guide. Do not switch to “Accept all certificates” to get past it.",
+            "one in this guide. Do not switch to an “(Accept all certificates)” entry to get "
+            "past it.",
         ),
         TS_SEND_ONLY,
         TS_PASSWORD,
     ),
     sources=(
-        "https://support.google.com/mail/answer/6078445",  # unverified: not retrievable here
+        "https://support.google.com/mail/answer/6078445",
+        "https://android.googlesource.com/platform/packages/apps/Email/+/refs/heads/main/res/values-ja/strings.xml",
+        "https://android.googlesource.com/platform/packages/apps/Email/+/refs/heads/main/res/values/strings.xml",
     ),
 )
 
