@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings as django_settings
+
 from accounts.models import Mailbox
 from accounts.sheets import SHEET_FIELDS, SheetValues
 from checks.fixes import recommended_sheet
@@ -156,17 +158,27 @@ def _starttls_value(security: Security, mode: str, lang: str) -> str:
     return (security.on if mode == "starttls" else security.off)(lang)
 
 
+def guide_protocol(mailbox: Mailbox, client: MailClient) -> str:
+    """The protocol the guide sets up: the mailbox's own, or — when the program cannot set
+    that one up and says what to do instead (`unsupported`) — the first it offers (Outlook
+    for iOS / Android: IMAP for a POP3 mailbox)."""
+    if mailbox.protocol in client.protocols or mailbox.protocol not in client.unsupported:
+        return mailbox.protocol
+    return client.protocols[0]
+
+
 def guide_settings(
     mailbox: Mailbox, client: MailClient, lang: str
 ) -> tuple[SheetValues, list[str]]:
     """The settings this program should get, and why they differ from the recommended ones."""
     values = recommended_sheet(mailbox)
     notes = []
+    protocol = guide_protocol(mailbox, client)
+    in_port, in_mode = values.incoming_port, values.incoming_security
+    if protocol != mailbox.protocol:
+        in_port, in_mode = django_settings.RECOMMENDED_PORTS[protocol]
     in_port, in_mode, adapted_in = pick_mode(
-        client.incoming_for(mailbox.protocol),
-        mailbox.protocol,
-        values.incoming_port,
-        values.incoming_security,
+        client.incoming_for(protocol), protocol, in_port, in_mode
     )
     out_port, out_mode, adapted_out = pick_mode(
         client.outgoing, "smtp", values.outgoing_port, values.outgoing_security
@@ -202,6 +214,7 @@ def field_value(
     field_: object, mailbox: Mailbox, client: MailClient, settings: SheetValues, lang: str
 ) -> str:
     kind = field_.value
+    protocol = guide_protocol(mailbox, client)
     simple = {
         "email": mailbox.email,
         "username": mailbox.username,
@@ -219,19 +232,13 @@ def field_value(
         return PASSWORD(lang)
     if kind == "protocol":
         names = client.protocol_names
-        return (
-            names[mailbox.protocol](lang) if mailbox.protocol in names else mailbox.protocol.upper()
-        )
+        return names[protocol](lang) if protocol in names else protocol.upper()
     if kind == "incoming_security":
-        return _security_value(
-            client.incoming_for(mailbox.protocol), settings.incoming_security, lang
-        )
+        return _security_value(client.incoming_for(protocol), settings.incoming_security, lang)
     if kind == "outgoing_security":
         return _security_value(client.outgoing, settings.outgoing_security, lang)
     if kind == "incoming_starttls":
-        return _starttls_value(
-            client.incoming_for(mailbox.protocol), settings.incoming_security, lang
-        )
+        return _starttls_value(client.incoming_for(protocol), settings.incoming_security, lang)
     if kind == "outgoing_starttls":
         return _starttls_value(client.outgoing, settings.outgoing_security, lang)
     if kind == "smtp_auth":
@@ -247,9 +254,10 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
         raise UnknownClient(client_id)
     client = CATALOG[client_id]
     settings, notes = guide_settings(mailbox, client, lang)
+    protocol = guide_protocol(mailbox, client)
     screens = []
     for screen in client.screens:
-        if screen.only and screen.only != mailbox.protocol:
+        if screen.only and screen.only != protocol:
             continue
         fields = [
             GuideField(
@@ -259,7 +267,7 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
                 field_side(f.value),
             )
             for f in screen.fields
-            if not f.only or f.only == mailbox.protocol
+            if not f.only or f.only == protocol
         ]
         screens.append(
             GuideScreen(
@@ -290,7 +298,7 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
         email=mailbox.email,
         screens=screens,
         settings={
-            "protocol": mailbox.protocol,
+            "protocol": protocol,
             "username": mailbox.username,
             **settings.as_dict(),
         },

@@ -1904,6 +1904,522 @@ GMAIL_WEB_POP = MailClient(
     ),
 )
 
+# --- 12. Outlook for Mac -------------------------------------------------------------------
+# English labels from Microsoft's "Basic POP account settings for Outlook for Mac" (Incoming
+# server, Override default port, Use SSL to connect (recommended), Outgoing server, More
+# Options). unverified: the Japanese labels — Microsoft's ja page could not be retrieved here;
+# they follow Microsoft's usual Japanese terms (受信サーバー, 既定のポートを上書きする) and must
+# be checked against the ja-jp page before the marks go.
+
+MAC_OUTLOOK_BOX = T("SSL を使用して接続する (推奨)", "Use SSL to connect (recommended)")
+MAC_OUTLOOK_OVERRIDE = T("既定のポートを上書きする", "Override default port")
+
+OUTLOOK_MAC = MailClient(
+    id="outlook_mac",
+    name=T("Outlook for Mac", "Outlook for Mac"),
+    platforms=T("macOS", "macOS"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP", "POP"), "imap": T("IMAP", "IMAP")},
+    incoming=Security(style="ssl-box", box=MAC_OUTLOOK_BOX),
+    # unverified: like the other one-box programs, the box on 587 is widely reported to mean
+    # STARTTLS; no Microsoft page says so in as many words.
+    outgoing=Security(style="ssl-box", box=MAC_OUTLOOK_BOX, box_starttls=True),
+    auth=Auth(
+        label=T("その他のオプション: 認証", "More Options: Authentication"),
+        value=T("ユーザー名とパスワード", "User Name and Password"),
+    ),  # unverified: the entries of the Authentication list (the help names only the button)
+    screens=(
+        Screen(
+            title=T("アカウントの追加", "Add an account"),
+            how=T(
+                "メニューバーの「Outlook」→「設定」→「アカウント」→ 左下の「+」→"
+                "「新しいアカウント...」",
+                "Outlook menu → Settings → Accounts → + (bottom left) → New Account…",
+            ),  # unverified: menu wording (Microsoft's help names Accounts and the + button)
+            fields=(Field(T("メール アドレス", "Email address"), "email"),),
+            note=T(
+                "「続行」をクリックし、プロバイダーの選択では「IMAP/POP」を選びます。",
+                "Click “Continue”; when asked for the provider, choose “IMAP/POP”.",
+            ),
+        ),
+        Screen(
+            title=T("IMAP/POP アカウントの設定", "IMAP/POP account"),
+            how=T("「IMAP/POP」を選ぶと表示されます", "Shown after you choose “IMAP/POP”"),
+            fields=(
+                Field(T("種類", "Type"), "protocol"),
+                Field(T("メール アドレス", "Email address"), "email"),
+                Field(T("ユーザー名", "User name"), "username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("受信サーバー", "Incoming server"), "incoming_host"),
+                Field(
+                    T(
+                        "受信サーバー: " + MAC_OUTLOOK_OVERRIDE.ja,
+                        "Incoming: " + MAC_OUTLOOK_OVERRIDE.en,
+                    ),
+                    "fixed",
+                    fixed=ON,
+                ),
+                Field(T("受信サーバー: ポート", "Incoming: port"), "incoming_port"),
+                Field(
+                    T("受信サーバー: " + MAC_OUTLOOK_BOX.ja, "Incoming: " + MAC_OUTLOOK_BOX.en),
+                    "incoming_security",
+                ),
+                Field(T("送信サーバー", "Outgoing server"), "outgoing_host"),
+                Field(
+                    T(
+                        "送信サーバー: " + MAC_OUTLOOK_OVERRIDE.ja,
+                        "Outgoing: " + MAC_OUTLOOK_OVERRIDE.en,
+                    ),
+                    "fixed",
+                    fixed=ON,
+                ),
+                Field(T("送信サーバー: ポート", "Outgoing: port"), "outgoing_port"),
+                Field(
+                    T("送信サーバー: " + MAC_OUTLOOK_BOX.ja, "Outgoing: " + MAC_OUTLOOK_BOX.en),
+                    "outgoing_security",
+                ),
+            ),
+            note=T("「アカウントの追加」をクリックします。", "Click “Add Account”."),
+        ),
+        Screen(
+            title=T("確認・変更: アカウント", "Check or change: Accounts"),
+            how=T(
+                "「Outlook」→「設定」→「アカウント」→ 左の一覧でアカウントを選択",
+                "Outlook → Settings → Accounts → select the account in the left list",
+            ),
+            fields=(
+                Field(T("受信サーバー", "Incoming server"), "incoming_host"),
+                Field(T("受信サーバー: ポート", "Incoming: port"), "incoming_port"),
+                Field(
+                    T("受信サーバー: " + MAC_OUTLOOK_BOX.ja, "Incoming: " + MAC_OUTLOOK_BOX.en),
+                    "incoming_security",
+                ),
+                Field(T("送信サーバー", "Outgoing server"), "outgoing_host"),
+                Field(T("送信サーバー: ポート", "Outgoing: port"), "outgoing_port"),
+                Field(
+                    T("送信サーバー: " + MAC_OUTLOOK_BOX.ja, "Outgoing: " + MAC_OUTLOOK_BOX.en),
+                    "outgoing_security",
+                ),
+                Field(T("その他のオプション: 認証", "More Options: Authentication"), "smtp_auth"),
+            ),
+            note=T(
+                "すでに設定済みのアカウントを変更する場合はこの画面から始めます。",
+                "Start here when changing an account that is already set up.",
+            ),
+        ),
+    ),
+    warnings=(
+        box_follows_port(MAC_OUTLOOK_BOX),
+        T(
+            "証明書の警告が表示されても「続行」や「常に信頼」を選ばず、サーバー名を確認して"
+            "ください。",
+            "If a certificate warning appears, do not choose Continue or Always Trust; check "
+            "the server name.",
+        ),
+    ),
+    troubleshooting=(TS_CERT_NAME, TS_SEND_ONLY, TS_RECEIVE_ONLY, TS_PASSWORD),
+    sources=(
+        "https://support.microsoft.com/en-us/office/basic-pop-account-settings-for-outlook-for-mac-d25a0c43-2c81-41a0-9913-573e52af3d6f",
+        "https://support.microsoft.com/ja-jp/office/d25a0c43-2c81-41a0-9913-573e52af3d6f",  # unverified: not retrievable here
+    ),
+)
+
+# --- 13. Outlook for iOS / Android ----------------------------------------------------------
+# Outlook mobile adds IMAP accounts (no POP3) and syncs them through Microsoft's cloud.
+# unverified: the labels of the IMAP form (「詳細設定」, 「IMAP ホスト名」 …) — Microsoft's help
+# page for the mobile app could not be retrieved here and no hosting manual with screenshots
+# was found; they are the names the app's English UI is widely quoted with.
+
+OUTLOOK_MOBILE_SECURITY = Security(
+    style="choice",
+    choices={"ssl": SSL_TLS, "starttls": STARTTLS},
+)
+
+OUTLOOK_MOBILE = MailClient(
+    id="outlook_mobile",
+    name=T("Outlook for iOS / Android", "Outlook for iOS / Android"),
+    platforms=T("iPhone / iPad / Android", "iPhone / iPad / Android"),
+    protocols=("imap",),
+    protocol_names={"imap": T("IMAP", "IMAP")},
+    unsupported={
+        "pop3": T(
+            "Outlook for iOS / Android は POP3 に対応していません。このメールアドレスは POP3 で"
+            "お使いですが、Outlook アプリでは IMAP で設定します（下の手順）。IMAP ではメールが"
+            "サーバーに残り、パソコンの POP3 とスマートフォンの両方で読めます。パソコンが受信後"
+            "にサーバーからメールを削除する設定の場合、スマートフォンには受信前のメールしか"
+            "表示されません。POP3 のまま使いたい場合は、iPhone の「メール」や Android の Gmail "
+            "アプリなど、端末のメールアプリの案内をご覧ください。",
+            "Outlook for iOS / Android cannot use POP3. You use this address with POP3, but in "
+            "the Outlook app it is set up with IMAP (steps below). With IMAP the mail stays on "
+            "the server, so you can read it both on your computer (POP3) and on the phone; if "
+            "your computer deletes mail from the server after downloading it, the phone only "
+            "shows mail not yet downloaded. To keep POP3, use the phone's own mail app instead "
+            "(see the guides for Mail on iPhone or the Gmail app on Android).",
+        )
+    },
+    incoming=OUTLOOK_MOBILE_SECURITY,
+    outgoing=OUTLOOK_MOBILE_SECURITY,
+    auth=Auth(
+        label=T("SMTP ユーザー名 / SMTP パスワード", "SMTP Username / SMTP Password"),
+        value=T(
+            "受信と同じユーザー名とパスワード",
+            "The same user name and password as for incoming mail",
+        ),
+    ),
+    screens=(
+        Screen(
+            title=T("アカウントの追加", "Add Account"),
+            how=T(
+                "Outlook アプリ左上のアカウントのアイコン →「設定」（歯車）→「メール アカウントの"
+                "追加」→「メール アカウントの追加」",
+                "Outlook app → account icon (top left) → Settings (gear) → Add Mail Account → "
+                "Add Email Account",
+            ),
+            fields=(Field(T("メール アドレス", "Email address"), "email"),),
+            note=T(
+                "「続行」をタップし、アカウントの種類を聞かれたら「IMAP」を選びます。",
+                "Tap “Continue”; when asked for the account type, choose “IMAP”.",
+            ),
+        ),
+        Screen(
+            title=T("IMAP アカウントの接続", "Connect IMAP Account"),
+            how=T(
+                "「IMAP」を選ぶと表示されます。「詳細設定を使用」をオンにします",
+                "Shown after you choose IMAP; turn on “Use Advanced Settings”",
+            ),
+            fields=(
+                Field(T("表示名", "Display Name"), "display_name"),
+                Field(T("説明", "Description"), "fixed", fixed=ANY_NAME),
+                Field(T("IMAP ホスト名", "IMAP Hostname"), "incoming_host"),
+                Field(T("IMAP ポート", "IMAP Port"), "incoming_port"),
+                Field(T("IMAP セキュリティの種類", "IMAP Security Type"), "incoming_security"),
+                Field(T("IMAP ユーザー名", "IMAP Username"), "username"),
+                Field(T("IMAP パスワード", "IMAP Password"), "password"),
+                Field(T("SMTP ホスト名", "SMTP Hostname"), "outgoing_host"),
+                Field(T("SMTP ポート", "SMTP Port"), "outgoing_port"),
+                Field(T("SMTP セキュリティの種類", "SMTP Security Type"), "outgoing_security"),
+                Field(T("SMTP ユーザー名", "SMTP Username"), "outgoing_username"),
+                Field(T("SMTP パスワード", "SMTP Password"), "password"),
+            ),
+            note=T(
+                "右上のチェック（✓）をタップします。ポートやセキュリティの欄が表示されない版では、"
+                "Outlook が自動で選びます。",
+                "Tap the check mark (✓) at the top right. Versions without the port and security "
+                "fields choose them by themselves.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "Outlook for iOS / Android は POP3 を使えません。IMAP で設定します。",
+            "Outlook for iOS / Android cannot use POP3; it is set up with IMAP.",
+        ),
+        T(
+            "Outlook アプリでは、IMAP アカウントは Microsoft のクラウドを経由して同期されます。"
+            "当社サーバーへの接続は端末からではなく Microsoft のサーバーから行われます。",
+            "The Outlook app syncs IMAP accounts through the Microsoft cloud: the connection "
+            "to our servers comes from Microsoft's servers, not from your phone.",
+        ),
+    ),
+    troubleshooting=(TS_CERT_NAME, TS_SEND_ONLY, TS_PASSWORD),
+    sources=(
+        "https://support.microsoft.com/ja-jp/office/outlook-for-ios-and-android-faq",  # unverified: not retrievable here
+    ),
+)
+
+# --- 14. Thunderbird for Android (formerly K-9 Mail) ----------------------------------------
+# Every label from the app's own string files (github.com/thunderbird/thunderbird-android:
+# feature/account/server/settings, feature/account/setup, feature/account/server/certificate,
+# components/ui/bolt; values/ and values-ja/strings.xml).
+
+TBA_SECURITY = Security(
+    style="choice",
+    choices={"none": NONE_JA_EN, "starttls": T("StartTLS", "StartTLS"), "ssl": SSL_TLS},
+)
+
+THUNDERBIRD_ANDROID = MailClient(
+    id="thunderbird_android",
+    name=T("Thunderbird for Android（旧 K-9 Mail）", "Thunderbird for Android (formerly K-9 Mail)"),
+    platforms=T("Android", "Android"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP", "IMAP")},
+    incoming=TBA_SECURITY,
+    outgoing=TBA_SECURITY,
+    auth=Auth(
+        label=T("認証方式", "Authentication"), value=T("通常のパスワード認証", "Normal password")
+    ),
+    screens=(
+        Screen(
+            title=T("メールアドレス", "Email address"),
+            how=T(
+                "初めて起動したときの画面、またはメニュー（≡）→「アカウントを追加」",
+                "The first screen after installing, or the menu (≡) → Add account",
+            ),
+            fields=(Field(T("メールアドレス", "Email address"), "email"),),
+            note=T(
+                "「次へ」をタップします。「設定が見つかりました」と出たら「設定を編集」、"
+                "「設定が見つかりませんでした」なら「手動設定」で次の画面に進みます。",
+                "Tap “Next”. If it says “Configuration found”, tap “Edit configuration”; if "
+                "“Configuration not found”, tap “Configure manually”.",
+            ),
+        ),
+        Screen(
+            title=T("受信サーバー設定", "Incoming server settings"),
+            how=T(
+                "「設定を編集」または「手動設定」の後に表示されます",
+                "Shown after “Edit configuration” or “Configure manually”",
+            ),
+            fields=(
+                Field(T("プロトコル", "Protocol"), "protocol"),
+                Field(T("サーバー", "Server"), "incoming_host"),
+                Field(T("セキュリティ", "Security"), "incoming_security"),
+                Field(T("ポート番号", "Port"), "incoming_port"),
+                Field(
+                    T("認証方式", "Authentication"),
+                    "fixed",
+                    fixed=T("通常のパスワード認証", "Normal password"),
+                ),
+                Field(T("ユーザー名", "Username"), "username"),
+                Field(T("パスワード", "Password"), "password"),
+                Field(T("クライアント証明書", "Client certificate"), "fixed", fixed=NONE_JA_EN),
+            ),
+            note=T("「次へ」をタップします。", "Tap “Next”."),
+        ),
+        Screen(
+            title=T("送信サーバー設定", "Outgoing server settings"),
+            how=T(
+                "受信サーバーの確認が済むと表示されます",
+                "Shown after the incoming server is checked",
+            ),
+            fields=(
+                Field(T("サーバー", "Server"), "outgoing_host"),
+                Field(T("セキュリティ", "Security"), "outgoing_security"),
+                Field(T("ポート番号", "Port"), "outgoing_port"),
+                Field(T("認証方式", "Authentication"), "smtp_auth"),
+                Field(T("ユーザー名", "Username"), "outgoing_username"),
+                Field(T("パスワード", "Password"), "password"),
+            ),
+            note=T("「次へ」をタップします。", "Tap “Next”."),
+        ),
+        Screen(
+            title=T("表示設定", "Display options"),
+            how=T(
+                "送信サーバーの確認が済むと表示されます",
+                "Shown after the outgoing server is checked",
+            ),
+            fields=(
+                Field(T("アカウント名", "Account name"), "fixed", fixed=ANY_NAME),
+                Field(T("あなたのお名前", "Your name"), "display_name"),
+            ),
+            note=T(
+                "「次へ」をタップすると「アカウントは正常に作成されました」と表示されます。",
+                "Tap “Next”; the app says “Account successfully created”.",
+            ),
+        ),
+    ),
+    warnings=(
+        T(
+            "「警告」「証明書エラー」の画面が出たら「戻る (推奨)」をタップしてください。"
+            "「リスクを承知した上で続行」は選ばず、サーバー名がこの案内どおりか確認してください。",
+            "If the “Warning” / “Certificate error” screen appears, tap “Go back "
+            "(recommended)”. Do not choose “Accept risk and continue”; check that the server "
+            "name is exactly as in this guide.",
+        ),
+        T(
+            "自動で見つかった設定に「この設定は信頼されていません」と出た場合は、「設定を編集」で"
+            "この案内の値と同じか確認してください。",
+            "If the configuration found says “This configuration is not trusted”, tap “Edit "
+            "configuration” and compare it with the values in this guide.",
+        ),
+    ),
+    troubleshooting=(TS_CERT_NAME, TS_SEND_ONLY, TS_RECEIVE_ONLY, TS_PASSWORD),
+    sources=(
+        "https://github.com/thunderbird/thunderbird-android/blob/main/feature/account/server/settings/src/main/res/values-ja/strings.xml",
+        "https://github.com/thunderbird/thunderbird-android/blob/main/feature/account/setup/src/main/res/values-ja/strings.xml",
+        "https://github.com/thunderbird/thunderbird-android/blob/main/feature/account/server/certificate/src/main/res/values-ja/strings.xml",
+        "https://github.com/thunderbird/thunderbird-android/tree/main/feature/account",  # en-US values/
+    ),
+)
+
+# --- 15. 秀丸メール (Hidemaru Mail, formerly 鶴亀メール) -----------------------------------------
+# Japanese only (no English UI): the English column glosses each Japanese label. Labels from
+# the vendor's help (help.maruo.co.jp/turukame: アカウント毎の設定・個人情報 / メールサーバー /
+# メールサーバー・POP3/IMAP4 / メールサーバー・詳細 / トラブル対策, アカウントの新規作成).
+# Like Shuriken, "over SSL" plus 「STARTTLSを使用」: both on is STARTTLS.
+
+HIDEMARU_SECURITY = Security(
+    style="two-boxes",
+    box=T("POP over SSL", "POP over SSL"),
+    starttls_box=T("STARTTLSを使用", "STARTTLSを使用 (use STARTTLS)"),
+)
+
+HIDEMARU = MailClient(
+    id="hidemaru",
+    name=T("秀丸メール", "Hidemaru Mail (秀丸メール)"),
+    platforms=T("Windows（日本語版のみ）", "Windows (Japanese only)"),
+    protocols=("pop3", "imap"),
+    protocol_names={"pop3": T("POP3", "POP3"), "imap": T("IMAP4", "IMAP4")},
+    incoming=HIDEMARU_SECURITY,
+    incoming_by_protocol={
+        "imap": Security(
+            style="two-boxes",
+            box=T("IMAP over SSL", "IMAP over SSL"),
+            starttls_box=HIDEMARU_SECURITY.starttls_box,
+        )
+    },
+    outgoing=Security(
+        style="two-boxes",
+        box=T("SMTP over SSL", "SMTP over SSL"),
+        starttls_box=HIDEMARU_SECURITY.starttls_box,
+    ),
+    auth=Auth(
+        label=T("認証方式: SMTP-AUTH", "認証方式: SMTP-AUTH (SMTP authentication)"),
+        value=ON,
+    ),
+    screens=(
+        Screen(
+            title=T(
+                "アカウント毎の設定・個人情報", "アカウント毎の設定・個人情報 (personal details)"
+            ),
+            how=T(
+                "「ツール」→「アカウント毎の設定」→「個人情報」（新しく作る場合は「アカウントの"
+                "新規作成」で「メールアカウント」を選んで「次へ」）",
+                "ツール (Tools) → アカウント毎の設定 (account settings) → 個人情報 (for a new "
+                "account: アカウントの新規作成 → メールアカウント → 次へ)",
+            ),  # unverified: the menu path 「ツール」 (the help names the dialogs, not the menu)
+            fields=(
+                Field(T("名前", "名前 (your name)"), "display_name"),
+                Field(T("メールアドレス", "メールアドレス (email address)"), "email"),
+                Field(
+                    T("受信メールサーバーの種類", "受信メールサーバーの種類 (server type)"),
+                    "protocol",
+                ),
+            ),
+        ),
+        Screen(
+            title=T(
+                "アカウント毎の設定・メールサーバー",
+                "アカウント毎の設定・メールサーバー (mail server)",
+            ),
+            how=T("同じ画面の「メールサーバー」", "Same dialog → メールサーバー (mail server)"),
+            fields=(
+                Field(
+                    T(
+                        "受信メールサーバー(POP3サーバー)",
+                        "受信メールサーバー(POP3サーバー) (incoming)",
+                    ),
+                    "incoming_host",
+                    only="pop3",
+                ),
+                Field(
+                    T(
+                        "受信メールサーバー(IMAP4サーバー)",
+                        "受信メールサーバー(IMAP4サーバー) (incoming)",
+                    ),
+                    "incoming_host",
+                    only="imap",
+                ),
+                Field(
+                    T(
+                        "送信メールサーバー(SMTPサーバー)",
+                        "送信メールサーバー(SMTPサーバー) (outgoing)",
+                    ),
+                    "outgoing_host",
+                ),
+                Field(T("メールアカウント", "メールアカウント (user name)"), "username"),
+                Field(T("パスワード", "パスワード (password)"), "password"),  # unverified: label
+                Field(
+                    T("認証方式: SMTP-AUTH", "認証方式: SMTP-AUTH (SMTP authentication)"),
+                    "smtp_auth",
+                ),
+                Field(
+                    T(
+                        "認証方式: セキュリティで保護されたパスワード認証",
+                        "認証方式: セキュリティで保護されたパスワード認証 (SPA)",
+                    ),
+                    "fixed",
+                    fixed=OFF,
+                ),
+            ),
+        ),
+        Screen(
+            title=T(
+                "アカウント毎の設定・メールサーバー・詳細",
+                "アカウント毎の設定・メールサーバー・詳細 (details)",
+            ),
+            how=T("「メールサーバー」の下の「詳細」", "メールサーバー → 詳細 (details)"),
+            fields=(
+                Field(
+                    T("サーバーのポート番号: POP3", "サーバーのポート番号: POP3 (port)"),
+                    "incoming_port",
+                    only="pop3",
+                ),
+                Field(
+                    T("サーバーのポート番号: IMAP4", "サーバーのポート番号: IMAP4 (port)"),
+                    "incoming_port",
+                    only="imap",
+                ),
+                Field(T("POP over SSL", "POP over SSL"), "incoming_security", only="pop3"),
+                Field(T("IMAP over SSL", "IMAP over SSL"), "incoming_security", only="imap"),
+                Field(
+                    HIDEMARU_SECURITY.starttls_box,
+                    "incoming_starttls",
+                    note=T("受信側。995・993 ではオフ", "Incoming side; off for 995 and 993"),
+                ),  # unverified: whether there is one STARTTLS box per side
+                Field(
+                    T("サーバーのポート番号: SMTP", "サーバーのポート番号: SMTP (port)"),
+                    "outgoing_port",
+                ),
+                Field(T("SMTP over SSL", "SMTP over SSL"), "outgoing_security"),
+                Field(
+                    HIDEMARU_SECURITY.starttls_box,
+                    "outgoing_starttls",
+                    note=T(
+                        "送信側。465 ではオフ、587 ではオン",
+                        "Outgoing side; off for 465, on for 587",
+                    ),
+                ),
+                Field(
+                    T(
+                        "SSL接続で、証明書を検証しない",
+                        "SSL接続で、証明書を検証しない (do not verify)",
+                    ),
+                    "fixed",
+                    fixed=OFF,
+                    note=T(
+                        "ここをオンにすると偽のサーバーに気付けなくなります。必ずオフにしてください。",
+                        "With this on you cannot notice a fake server; always leave it off.",
+                    ),
+                ),
+            ),
+            note=T("「OK」をクリックして閉じます。", "Click OK to close."),
+        ),
+    ),
+    warnings=(
+        T(
+            "「POP over SSL」（IMAP では「IMAP over SSL」）「SMTP over SSL」と「STARTTLSを使用」は"
+            "組み合わせで決まります: 995・993・465 は「over SSL: オン／STARTTLS: オフ」、587 は"
+            "「over SSL: オン／STARTTLS: オン」です。",
+            "The boxes work together: 995, 993 and 465 are “over SSL” on / STARTTLS off; 587 is "
+            "“over SSL” on / STARTTLS on.",
+        ),
+        T(
+            "「SSL接続で、証明書を検証しない」は絶対にオンにしないでください。証明書の警告は"
+            "サーバー名の誤りのサインです。",
+            "Never turn on “SSL接続で、証明書を検証しない” (do not verify certificates); a "
+            "certificate warning means the server name is wrong.",
+        ),
+    ),
+    troubleshooting=(TS_CERT_NAME, TS_SEND_ONLY, TS_RECEIVE_ONLY, TS_PASSWORD),
+    sources=(
+        "https://help.maruo.co.jp/turukame/html/00370_IDH_ACCOUNTWIZ.html",
+        "https://help.maruo.co.jp/turukame/html/01735_IDH_ACCOUNT_SERVER_POP3IMAP4.html",
+        "https://help.maruo.co.jp/turukame/html/01750_IDH_ACCOUNT_SERVER.html",
+        "https://help.maruo.co.jp/turukame/html/01760_IDH_ACCOUNT_SERVER2.html",
+        "https://help.maruo.co.jp/turukame/html/01790_IDH_ACCOUNT_SERVER3.html",
+    ),
+)
+
 # --- the catalog ----------------------------------------------------------------------------
 
 CATALOG: dict[str, MailClient] = {
@@ -1920,5 +2436,9 @@ CATALOG: dict[str, MailClient] = {
         IPHONE,
         GMAIL_ANDROID,
         GMAIL_WEB_POP,
+        OUTLOOK_MAC,
+        OUTLOOK_MOBILE,
+        THUNDERBIRD_ANDROID,
+        HIDEMARU,
     )
 }

@@ -319,3 +319,62 @@ def test_printable_sheet_has_the_recommended_settings_and_no_password(
     assert NEW in page and "995" in page and "465" in page
     assert "mail.aaabb.co.jp" not in page
     assert "@page" not in page  # print styles live in the stylesheet
+
+
+# --- the four programs of issue 14 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_outlook_mobile_says_it_has_no_pop3_and_sets_up_imap_instead(aaabb, lang):
+    mailbox = Mailbox.objects.get(email="test01@aaabb.co.jp")  # a POP3 mailbox
+    guide = guide_build(mailbox, "outlook_mobile", lang)
+    first = guide.warnings[0]
+    if lang == "ja":
+        assert (
+            "POP3 に対応していません" in first
+            and "IMAP" in first
+            and "iPhone の「メール」" in first
+        )
+    else:
+        assert "cannot use POP3" in first and "IMAP" in first and "phone's own mail app" in first
+    assert (guide.settings["protocol"], guide.settings["incoming_port"]) == ("imap", 993)
+    assert "995" not in [f.value for screen in guide.screens for f in screen.fields]
+    assert ("IMAP ポート" if lang == "ja" else "IMAP Port", "993") in rows(guide)
+
+
+def test_thunderbird_for_android_uses_the_apps_own_words(aaabb):
+    mailbox = Mailbox.objects.get(email="info@aaabb.co.jp")
+    guide = guide_build(mailbox, "thunderbird_android", "ja")
+    assert [s.title for s in guide.screens][1:3] == ["受信サーバー設定", "送信サーバー設定"]
+    assert ("セキュリティ", "SSL/TLS") in rows(guide)
+    assert ("認証方式", "通常のパスワード認証") in rows(guide)
+    assert any("「リスクを承知した上で続行」" in w for w in guide.warnings)
+
+
+def test_hidemaru_boxes_per_side_for_imap_and_submission(aaabb, settings):
+    settings.RECOMMENDED_PORTS = SUBMISSION
+    mailbox = Mailbox.objects.get(email="info@aaabb.co.jp")
+    guide = guide_build(mailbox, "hidemaru", "ja")
+    shown = rows(guide)
+    assert ("IMAP over SSL", "オン（チェックを入れる）") in shown
+    assert ("SMTP over SSL", "オン（チェックを入れる）") in shown
+    starttls = [
+        (f.side, f.value) for s in guide.screens for f in s.fields if f.label == "STARTTLSを使用"
+    ]
+    assert starttls == [
+        ("incoming", "オフ（チェックを外す）"),
+        ("outgoing", "オン（チェックを入れる）"),
+    ]
+    assert ("SSL接続で、証明書を検証しない", "オフ（チェックを外す）") in shown
+
+
+def test_outlook_for_mac_ticks_use_ssl_and_follows_the_port(aaabb):
+    mailbox = Mailbox.objects.get(email="test01@aaabb.co.jp")
+    guide = guide_build(mailbox, "outlook_mac", "en")
+    assert ("Incoming: Use SSL to connect (recommended)", "On (checked)") in rows(guide)
+    assert ("Incoming: port", "995") in rows(guide) and ("Outgoing: port", "465") in rows(guide)
+
+
+def test_every_program_names_its_sources():
+    assert all(client.sources for client in CATALOG.values())
+    assert {"outlook_mac", "outlook_mobile", "thunderbird_android", "hidemaru"} <= set(CATALOG)
