@@ -2,12 +2,14 @@
 
 Pure data built from portal.guides.model. Labels are quoted in each program's own
 wording (Japanese and English UI). Where a label could not be confirmed from the
-vendor's own text (localisation files, help pages) it carries a ``# unverified:``
-comment; labels confirmed only from a hosting company's manual that shows the
-real screen (Xserver) say so in a comment as well.
+vendor's own text (localisation files, help pages) it carries an "unverified:"
+comment that says why (tests/portal/test_guides.py insists on the reason); labels
+confirmed only from a hosting company's manual that shows the real screen (Xserver)
+say so in a comment as well. Sources are recorded per program (`sources`) and, where
+one label has its own, next to the label.
 
-Spelling on purpose: Microsoft, Mozilla, Google, Rimarts write サーバー;
-Apple and Shuriken write サーバ.
+Spelling on purpose: Microsoft, Mozilla, Google, Rimarts, Hidemaru write サーバー;
+Apple and Shuriken write サーバ (MailClient.server_word).
 """
 
 from __future__ import annotations
@@ -121,8 +123,12 @@ THUNDERBIRD = MailClient(
         Screen(
             title=T("既存のメールアドレスのセットアップ", "Set Up Your Existing Email Address"),
             how=T(
-                "≡（アプリケーションメニュー）→「新しいアカウント」→「既存のメールアドレス」",
-                "≡ (application menu) → New Account → Existing Email",  # unverified: en menu item wording
+                "≡（アプリケーションメニュー）→「新しいアカウント」→「既存のメールアドレス」"
+                "（最新版では「メール」）",
+                "≡ (application menu) → New Account → Email (older versions: Existing Email)",
+                # ja: thunderbird-l10n ja/mail/messenger/appmenu.ftl (appmenu-new-mail-account,
+                # appmenu-new-email-account); en "Email": comm-central en-US appmenu.ftl.
+                # unverified: the older en label "Existing Email" (gone from en-US today).
             ),
             fields=(
                 Field(T("あなたのお名前", "Your full name"), "display_name"),
@@ -373,7 +379,7 @@ OUTLOOK = MailClient(
             fields=(
                 Field(
                     T("アカウントの種類", "Account type"), "protocol"
-                ),  # unverified: heading text
+                ),  # unverified: heading text (Xserver's screenshots show the list, not its heading)
             ),
         ),
         Screen(
@@ -452,7 +458,10 @@ OUTLOOK = MailClient(
                 Field(
                     T("送信メール サーバー (SMTP)", "Outgoing mail server (SMTP)"), "outgoing_host"
                 ),
-                Field(T("アカウント名", "User Name"), "username"),  # unverified
+                # unverified: ja 「アカウント名」 only from Xserver's Outlook 2016 screenshot; en
+                # "User Name" (Logon Information) from Microsoft's "change email settings"
+                # steps as quoted by a tutorial site, not from a Microsoft page fetched here.
+                Field(T("アカウント名", "User Name"), "username"),
                 Field(T("パスワード", "Password"), "password"),
             ),
             note=T(
@@ -626,11 +635,14 @@ NEW_OUTLOOK = MailClient(
             how=T("プロバイダーを選ぶと表示されます", "Shown after you choose the provider"),
             fields=(
                 Field(T("パスワード", "Password"), "password"),
-                Field(T("表示数を増やす", "Show more"), "fixed", fixed=ON),  # unverified: en
+                Field(
+                    T("表示数を増やす", "Show more"), "fixed", fixed=ON
+                ),  # unverified: en (Xserver's manual shows the Japanese UI only)
                 Field(
                     T("おすすめの設定を使用する", "Use recommended settings"), "fixed", fixed=OFF
-                ),  # unverified: en
-                Field(T("IMAP / POP ユーザー名", "IMAP / POP username"), "username"),  # unverified
+                ),  # unverified: en (Xserver's manual shows the Japanese UI only)
+                # unverified: en (only the ja screenshots of Xserver's manual were available)
+                Field(T("IMAP / POP ユーザー名", "IMAP / POP username"), "username"),
                 Field(T("IMAP / POP 受信サーバー", "IMAP / POP incoming server"), "incoming_host"),
                 Field(T("ポート", "Port"), "incoming_port"),
                 Field(T("セキュア接続タイプ", "Secure connection type"), "incoming_security"),
@@ -650,7 +662,7 @@ NEW_OUTLOOK = MailClient(
             how=T(
                 "「設定」（歯車）→「アカウント」→ 対象のメール アドレスの「管理」→「修復」",
                 "Settings (gear) → Accounts → Manage next to the address → Repair",
-            ),  # unverified: en
+            ),  # unverified: en (Xserver's manual shows the Japanese UI only)
             fields=(
                 Field(T("パスワード", "Password"), "password"),
                 Field(T("SMTP 送信サーバー", "SMTP outgoing server"), "outgoing_host"),
@@ -798,7 +810,8 @@ WINDOWS_LIVE_MAIL = MailClient(
             fields=(
                 Field(T("受信メール", "Incoming mail"), "incoming_host"),
                 Field(T("送信メール (SMTP)", "Outgoing mail (SMTP)"), "outgoing_host"),
-                Field(T("ユーザー名", "User name"), "username"),  # unverified
+                # unverified: neither manual's screenshot shows this tab's user-name row clearly
+                Field(T("ユーザー名", "User name"), "username"),
                 Field(T("パスワード", "Password"), "password"),
                 Field(
                     T(
@@ -807,7 +820,7 @@ WINDOWS_LIVE_MAIL = MailClient(
                     ),
                     "fixed",
                     fixed=ON,
-                ),  # unverified: ja wording
+                ),  # unverified: ja wording (Xserver's screenshot of this tab is too small to read)
                 Field(
                     T("このサーバーは認証が必要", "My server requires authentication"), "smtp_auth"
                 ),
@@ -1164,7 +1177,7 @@ BECKY = MailClient(
     protocol_names={
         "pop3": T("POP3", "POP3"),
         "imap": T("IMAP4rev1", "IMAP4rev1"),
-    },  # unverified: IMAP entry
+    },  # unverified: IMAP entry (Xserver's Becky! manual covers POP3 only; no Rimarts help here)
     incoming=Security(style="ssl-box", box=T("POP3S／IMAPS", "POP3S / IMAPS")),
     # unverified: whether checking SMTPS on port 587 does STARTTLS; the guide uses 465.
     outgoing=Security(style="ssl-box", box=T("SMTPS", "SMTPS"), box_starttls=False),
@@ -1181,7 +1194,7 @@ BECKY = MailClient(
             how=T(
                 "「ツール」→「メールボックスの設定」→「基本設定」タブ",
                 "Tools → Mailbox Setup → Basic tab",
-            ),  # unverified: English UI wording
+            ),  # unverified: English UI wording (Becky! is used in Japanese here; no English manual)
             fields=(
                 Field(T("名前", "Name"), "display_name"),
                 Field(T("メールアドレス", "Email address"), "email"),
@@ -1195,12 +1208,12 @@ BECKY = MailClient(
                     T("IMAP4サーバー（受信）", "IMAP4 server (incoming)"),
                     "incoming_host",
                     only="imap",
-                ),  # unverified
+                ),  # unverified: Xserver's Becky! manual covers POP3 only; no Rimarts help here
                 Field(T("SMTPサーバー（送信）", "SMTP server (outgoing)"), "outgoing_host"),
                 Field(T("POP3S", "POP3S"), "incoming_security", only="pop3"),
                 Field(
                     T("IMAPS", "IMAPS"), "incoming_security", only="imap"
-                ),  # unverified: label text
+                ),  # unverified: label text (as for IMAP4サーバー above)
                 Field(T("SMTPS", "SMTPS"), "outgoing_security"),
                 Field(
                     T("OP25B", "OP25B"),
@@ -1426,7 +1439,7 @@ APPLE_MAIL = MailClient(
             "サーバ名を確認してください。",
             "If Mail says it cannot verify the certificate, do not choose Continue or Always "
             "Trust; check the server name.",
-        ),  # unverified: exact dialog buttons
+        ),  # unverified: exact dialog buttons (Apple publishes no UI strings; no Apple page here)
     ),
     troubleshooting=(
         TS_CERT_NAME_APPLE,
@@ -2327,7 +2340,9 @@ HIDEMARU = MailClient(
                     "outgoing_host",
                 ),
                 Field(T("メールアカウント", "メールアカウント (user name)"), "username"),
-                Field(T("パスワード", "パスワード (password)"), "password"),  # unverified: label
+                Field(
+                    T("パスワード", "パスワード (password)"), "password"
+                ),  # unverified: label (the help names only メールアカウント)
                 Field(
                     T("認証方式: SMTP-AUTH", "認証方式: SMTP-AUTH (SMTP authentication)"),
                     "smtp_auth",

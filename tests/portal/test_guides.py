@@ -4,6 +4,7 @@ modes each program can express; self-service confirmation; staff sending."""
 import json
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -12,6 +13,7 @@ from django.urls import reverse
 
 from accounts.models import Confirmation, Customer, Mailbox, ServerName
 from accounts.sheets import SheetValues
+from portal.guides import catalog
 from portal.guides.builder import can_express, guide_build
 from portal.guides.catalog import CATALOG
 from tests.conftest import login_staff, make_mailbox, make_person
@@ -378,3 +380,12 @@ def test_outlook_for_mac_ticks_use_ssl_and_follows_the_port(aaabb):
 def test_every_program_names_its_sources():
     assert all(client.sources for client in CATALOG.values())
     assert {"outlook_mac", "outlook_mobile", "thunderbird_android", "hidemaru"} <= set(CATALOG)
+
+
+def test_every_unverified_label_in_the_catalog_says_why():
+    source = (Path(catalog.__file__)).read_text(encoding="utf-8")
+    marks = re.findall(r"#\s*unverified(.*)", source)
+    assert marks
+    for reason in marks:
+        # ": <reason of at least three words>"
+        assert re.match(r":\s+\S+(\s+\S+){2,}", reason), f"unverified without a reason: {reason!r}"
