@@ -5,6 +5,7 @@ and `manage.py guide --format json` all render this same data."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings as django_settings
@@ -14,6 +15,7 @@ from accounts.sheets import SHEET_FIELDS, SheetValues
 from checks.fixes import recommended_sheet
 from portal.guides.catalog import CATALOG
 from portal.guides.model import MailClient, Security, T
+from portal.guides.pictures import Picture, screen_picture
 
 IMPLICIT_PORTS = {995, 993, 465}
 # Per protocol, the modes the company's servers offer, best first.
@@ -29,6 +31,7 @@ PASSWORD = T(
     "メールアカウントのパスワード（設定通知書に記載のもの）",
     "Your mailbox password (from your account notice)",
 )
+BEFORE = T("変更前:", "Before:")
 SIDE = {"incoming": T("受信", "incoming"), "outgoing": T("送信", "outgoing")}
 FIELD_NAMES = {
     "incoming_host": T("受信サーバー", "Incoming server"),
@@ -59,6 +62,7 @@ class GuideField:
     value: str
     note: str | None = None
     side: str | None = None  # "incoming" or "outgoing" when the field belongs to one side
+    before: str | None = None  # the value today, when the guide changes it
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class GuideScreen:
     how: str
     fields: list[GuideField]
     note: str | None = None
+    button: str | None = None  # the button the note says to press
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,14 @@ class Guide:
     sides_changing: list[str] = field(default_factory=list)
     troubleshooting: list[str] = field(default_factory=list)
     legacy: bool = False
+    device: str = "window"
 
     def as_json(self) -> dict:
         return asdict(self)
+
+    def pictured_screens(self) -> list[tuple[GuideScreen, Picture]]:
+        """Each screen with its picture (templates/guides/_picture.html draws it)."""
+        return [(s, screen_picture(s, self.device, BEFORE(self.lang))) for s in self.screens]
 
 
 class UnknownClient(KeyError):
@@ -146,6 +156,51 @@ def field_side(value: str) -> str | None:
     if value.startswith("outgoing") or value == "smtp_auth":
         return "outgoing"
     return None
+
+
+# The settings a guide can change, by the kind of value a field shows.
+CHANGEABLE = {
+    "incoming_host",
+    "incoming_port",
+    "incoming_security",
+    "incoming_starttls",
+    "outgoing_host",
+    "outgoing_port",
+    "outgoing_security",
+    "outgoing_starttls",
+}
+BUTTON = {
+    "ja": re.compile(r"「([^」]+)」(?:（[^）]*）)?(?:を)?(?:クリック|タップ|。|$)"),
+    "en": re.compile(r"(?:[Cc]lick|[Tt]ap) “([^”]+)”"),
+}
+
+
+def screen_button(note: str | None, lang: str) -> str | None:
+    """The button a screen's note tells the person to press (the first one named)."""
+    found = BUTTON[lang].search(note or "")
+    return found.group(1) if found else None
+
+
+def value_before(
+    field_: object,
+    mailbox: Mailbox,
+    client: MailClient,
+    current: SheetValues | None,
+    value: str,
+    lang: str,
+) -> str | None:
+    """What a field shows today, in the program's words, if the guide changes it."""
+    if current is None or field_.value not in CHANGEABLE:
+        return None
+    try:
+        before = field_value(field_, mailbox, client, current, lang)
+    except KeyError:  # today's mode is not one of the program's choices
+        before = SECURITY_NAMES[
+            current.incoming_security
+            if field_.value.startswith("incoming")
+            else current.outgoing_security
+        ](lang)
+    return before if before != value else None
 
 
 def _security_value(security: Security, mode: str, lang: str) -> str:
@@ -255,26 +310,29 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
     client = CATALOG[client_id]
     settings, notes = guide_settings(mailbox, client, lang)
     protocol = guide_protocol(mailbox, client)
+    current = mailbox.current_sheet.values if mailbox.current_sheet else None
     screens = []
     for screen in client.screens:
         if screen.only and screen.only != protocol:
             continue
-        fields = [
-            GuideField(
-                f.label(lang),
-                field_value(f, mailbox, client, settings, lang),
-                f.note(lang) if f.note else None,
-                field_side(f.value),
+        fields = []
+        for f in screen.fields:
+            if f.only and f.only != protocol:
+                continue
+            value = field_value(f, mailbox, client, settings, lang)
+            fields.append(
+                GuideField(
+                    f.label(lang),
+                    value,
+                    f.note(lang) if f.note else None,
+                    field_side(f.value),
+                    value_before(f, mailbox, client, current, value, lang),
+                )
             )
-            for f in screen.fields
-            if not f.only or f.only == protocol
-        ]
+        note = screen.note(lang) if screen.note else None
         screens.append(
             GuideScreen(
-                screen.title(lang),
-                screen.how(lang),
-                fields,
-                screen.note(lang) if screen.note else None,
+                screen.title(lang), screen.how(lang), fields, note, screen_button(note, lang)
             )
         )
     warnings = [w(lang) for w in client.warnings] + notes
@@ -289,7 +347,6 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
                 ),
             )(lang),
         )
-    current = mailbox.current_sheet.values if mailbox.current_sheet else None
     changes, sides = sheet_changes(current, settings, lang)
     return Guide(
         client=client.id,
@@ -307,6 +364,7 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
         sides_changing=sides,
         troubleshooting=[t(lang) for t in client.troubleshooting],
         legacy=client.legacy,
+        device=client.device,
     )
 
 

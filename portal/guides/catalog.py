@@ -1468,6 +1468,7 @@ APPLE_MAIL = MailClient(
 IOS_BOX = T("SSLを使用", "Use SSL")
 
 IPHONE = MailClient(
+    device="phone",
     id="iphone",
     name=T("iPhone / iPad の「メール」", "Mail on iPhone / iPad"),
     platforms=T(
@@ -1631,6 +1632,7 @@ GMAIL_APP_SECURITY = Security(
 GMAIL_ACCEPT_ALL = T("（証明書をすべて承認）", "(Accept all certificates)")
 
 GMAIL_ANDROID = MailClient(
+    device="phone",
     id="gmail_android",
     name=T("Gmail アプリ（Android）", "Gmail app (Android)"),
     platforms=T("Android", "Android"),
@@ -2049,6 +2051,7 @@ OUTLOOK_MOBILE_SECURITY = Security(
 )
 
 OUTLOOK_MOBILE = MailClient(
+    device="phone",
     id="outlook_mobile",
     name=T("Outlook for iOS / Android", "Outlook for iOS / Android"),
     platforms=T("iPhone / iPad / Android", "iPhone / iPad / Android"),
@@ -2151,6 +2154,7 @@ TBA_SECURITY = Security(
 )
 
 THUNDERBIRD_ANDROID = MailClient(
+    device="phone",
     id="thunderbird_android",
     name=T("Thunderbird for Android（旧 K-9 Mail）", "Thunderbird for Android (formerly K-9 Mail)"),
     platforms=T("Android", "Android"),

@@ -108,6 +108,7 @@ class MailClient:
     unsupported: dict[str, T] = field(default_factory=dict)
     # How the program's own UI spells "server": text quoted from it in 「」 uses this.
     server_word: str = "サーバー"
+    device: str = "window"  # "window" or "phone": how the guide's pictures frame each screen
 
     def incoming_for(self, protocol: str) -> Security:
         """The incoming security control the program shows for this protocol."""

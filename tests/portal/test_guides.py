@@ -263,7 +263,9 @@ def test_guide_command_json_and_list(aaabb):
     assert {"client", "lang", "email", "screens", "settings", "warnings"} <= set(data)
     assert data["client"] == "thunderbird" and data["lang"] == "en"
     assert all(
-        {"label", "value", "note", "side"} == set(f) for s in data["screens"] for f in s["fields"]
+        {"label", "value", "note", "side", "before"} == set(f)
+        for s in data["screens"]
+        for f in s["fields"]
     )
     out = StringIO()
     call_command("guide", "--list-clients", stdout=out)
@@ -389,3 +391,41 @@ def test_every_unverified_label_in_the_catalog_says_why():
     for reason in marks:
         # ": <reason of at least three words>"
         assert re.match(r":\s+\S+(\s+\S+){2,}", reason), f"unverified without a reason: {reason!r}"
+
+
+# --- pictures of each screen ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client_id", list(CATALOG))
+def test_every_guide_step_has_its_picture_drawn_from_the_same_values(
+    client, django_user_model, aaabb, client_id
+):
+    client.force_login(make_person(django_user_model, "tanaka", aaabb))
+    mailbox = Mailbox.objects.get(email="test01@aaabb.co.jp")  # old name, swapped ports
+    url = reverse(
+        "customer_guide", kwargs={"slug": "aaabb", "code": mailbox.code, "client": client_id}
+    )
+    page = client.get(url).content.decode()
+    pictures = re.findall(r'<svg class="screen-picture".*?</svg>', page, re.S)
+    assert len(pictures) == page.count('class="card step"') > 0
+    drawn = "".join(pictures)
+    guide = guide_build(mailbox, client_id, "ja")
+    for screen, picture in zip(guide.screens, pictures, strict=True):
+        assert "<title id=" in picture and screen.title.split("「")[0][:4] in picture
+        for f in screen.fields:
+            assert f.value[:10] in picture.replace("&amp;", "&")
+    if any(f.value == NEW for s in guide.screens for f in s.fields):
+        assert "変更前: mail.aaabb.co.jp →" in drawn  # the change is marked
+    assert "style=" not in drawn and "<script" not in drawn
+
+
+def test_a_picture_shows_the_button_to_press(aaabb):
+    mailbox = Mailbox.objects.get(email="test01@aaabb.co.jp")
+    guide = guide_build(mailbox, "thunderbird", "ja")
+    (first, picture), *_ = guide.pictured_screens()
+    assert first.button == "手動設定"
+    assert [s.text for s in picture.shapes if s.fill == "#ffffff" and s.kind == "text"] == [
+        "手動設定"
+    ]
+    en = guide_build(mailbox, "thunderbird", "en")
+    assert en.screens[0].button == "Configure manually"
