@@ -20,6 +20,7 @@ INSET = 14  # content from the picture's edge
 LABEL_SIZE = 12
 VALUE_SIZE = 13
 TITLE_SIZE = 14
+NOTE_SIZE = 11
 LINE = 1.3  # line height, in font sizes
 INK, MUTED, LINE_COLOUR, PAPER = "#1f2328", "#57606a", "#8c959f", "#ffffff"
 ACCENT, CHANGED = "#0b5cad", "#b42318"
@@ -108,7 +109,10 @@ def screen_picture(screen: GuideScreen, device: str, before_word: str) -> Pictur
         )  # fmt: skip
         _lines(shapes, values, INSET + 8, box_top + 3, VALUE_SIZE, mono=True, fill=INK,
                weight="bold" if changed else "normal")  # fmt: skip
-        y = box_top + box_h + 9
+        y = box_top + box_h + 4
+        if f.note:  # e.g. which side a box belongs to when two rows share a label
+            y = _lines(shapes, wrap(f.note, NOTE_SIZE, inner), INSET, y, NOTE_SIZE, fill=MUTED)
+        y += 5
     if screen.button:
         label = wrap(screen.button, VALUE_SIZE, inner - 24)
         w = min(inner, max(text_width(line, VALUE_SIZE) for line in label) + 28)

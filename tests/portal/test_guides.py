@@ -429,3 +429,11 @@ def test_a_picture_shows_the_button_to_press(aaabb):
     ]
     en = guide_build(mailbox, "thunderbird", "en")
     assert en.screens[0].button == "Configure manually"
+
+
+def test_a_picture_tells_two_boxes_with_the_same_label_apart(aaabb):
+    mailbox = Mailbox.objects.get(email="test01@aaabb.co.jp")
+    guide = guide_build(mailbox, "outlook_express", "ja")
+    _advanced_tab, picture = guide.pictured_screens()[-1]
+    texts = [s.text for s in picture.shapes if s.kind == "text"]
+    assert texts.index("送信側") < texts.index("受信側")
