@@ -5,13 +5,17 @@ and `manage.py guide --format json` all render this same data."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+
+from django.conf import settings as django_settings
 
 from accounts.models import Mailbox
 from accounts.sheets import SHEET_FIELDS, SheetValues
 from checks.fixes import recommended_sheet
 from portal.guides.catalog import CATALOG
 from portal.guides.model import MailClient, Security, T
+from portal.guides.pictures import Picture, screen_picture
 
 IMPLICIT_PORTS = {995, 993, 465}
 # Per protocol, the modes the company's servers offer, best first.
@@ -27,6 +31,7 @@ PASSWORD = T(
     "メールアカウントのパスワード（設定通知書に記載のもの）",
     "Your mailbox password (from your account notice)",
 )
+BEFORE = T("変更前:", "Before:")
 SIDE = {"incoming": T("受信", "incoming"), "outgoing": T("送信", "outgoing")}
 FIELD_NAMES = {
     "incoming_host": T("受信サーバー", "Incoming server"),
@@ -56,6 +61,8 @@ class GuideField:
     label: str
     value: str
     note: str | None = None
+    side: str | None = None  # "incoming" or "outgoing" when the field belongs to one side
+    before: str | None = None  # the value today, when the guide changes it
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class GuideScreen:
     how: str
     fields: list[GuideField]
     note: str | None = None
+    button: str | None = None  # the button the note says to press
 
 
 @dataclass(frozen=True)
@@ -86,14 +94,14 @@ class Guide:
     sides_changing: list[str] = field(default_factory=list)
     troubleshooting: list[str] = field(default_factory=list)
     legacy: bool = False
+    device: str = "window"
 
     def as_json(self) -> dict:
-        data = asdict(self)
-        for screen in data["screens"]:
-            screen["fields"] = [
-                {"label": f["label"], "value": f["value"]} for f in screen["fields"]
-            ]
-        return data
+        return asdict(self)
+
+    def pictured_screens(self) -> list[tuple[GuideScreen, Picture]]:
+        """Each screen with its picture (templates/guides/_picture.html draws it)."""
+        return [(s, screen_picture(s, self.device, BEFORE(self.lang))) for s in self.screens]
 
 
 class UnknownClient(KeyError):
@@ -124,6 +132,77 @@ def pick_mode(security: Security, protocol: str, port: int, mode: str) -> tuple[
     return port, mode, False
 
 
+def adapted_note(client: MailClient, side: str, wanted: str, port: int, mode: str) -> T:
+    """Why the guide uses another port and mode than the recommended ones."""
+    if wanted == "starttls":
+        return T(
+            f"{client.name.ja} は{SIDE[side].ja}で STARTTLS を選べないため、{SIDE[side].ja}には"
+            f"ポート番号 {port}（{SECURITY_NAMES[mode].ja}）を使います。",
+            f"{client.name.en} has no STARTTLS for the {SIDE[side].en} side, so that side uses "
+            f"port {port} ({SECURITY_NAMES[mode].en}).",
+        )
+    return T(
+        f"{client.name.ja} ではおすすめの方式を選べないため、{SIDE[side].ja}には"
+        f"ポート番号 {port}（{SECURITY_NAMES[mode].ja}）を使います。",
+        f"{client.name.en} cannot choose the recommended mode, so the {SIDE[side].en}"
+        f" side uses port {port} ({SECURITY_NAMES[mode].en}).",
+    )
+
+
+def field_side(value: str) -> str | None:
+    """Which side of the settings a field's value belongs to."""
+    if value.startswith("incoming"):
+        return "incoming"
+    if value.startswith("outgoing") or value == "smtp_auth":
+        return "outgoing"
+    return None
+
+
+# The settings a guide can change, by the kind of value a field shows.
+CHANGEABLE = {
+    "incoming_host",
+    "incoming_port",
+    "incoming_security",
+    "incoming_starttls",
+    "outgoing_host",
+    "outgoing_port",
+    "outgoing_security",
+    "outgoing_starttls",
+}
+BUTTON = {
+    "ja": re.compile(r"「([^」]+)」(?:（[^）]*）)?(?:を)?(?:クリック|タップ|。|$)"),
+    "en": re.compile(r"(?:[Cc]lick|[Tt]ap) “([^”]+)”"),
+}
+
+
+def screen_button(note: str | None, lang: str) -> str | None:
+    """The button a screen's note tells the person to press (the first one named)."""
+    found = BUTTON[lang].search(note or "")
+    return found.group(1) if found else None
+
+
+def value_before(
+    field_: object,
+    mailbox: Mailbox,
+    client: MailClient,
+    current: SheetValues | None,
+    value: str,
+    lang: str,
+) -> str | None:
+    """What a field shows today, in the program's words, if the guide changes it."""
+    if current is None or field_.value not in CHANGEABLE:
+        return None
+    try:
+        before = field_value(field_, mailbox, client, current, lang)
+    except KeyError:  # today's mode is not one of the program's choices
+        before = SECURITY_NAMES[
+            current.incoming_security
+            if field_.value.startswith("incoming")
+            else current.outgoing_security
+        ](lang)
+    return before if before != value else None
+
+
 def _security_value(security: Security, mode: str, lang: str) -> str:
     if security.style == "choice":
         return security.choices[mode](lang)
@@ -134,31 +213,37 @@ def _starttls_value(security: Security, mode: str, lang: str) -> str:
     return (security.on if mode == "starttls" else security.off)(lang)
 
 
+def guide_protocol(mailbox: Mailbox, client: MailClient) -> str:
+    """The protocol the guide sets up: the mailbox's own, or — when the program cannot set
+    that one up and says what to do instead (`unsupported`) — the first it offers (Outlook
+    for iOS / Android: IMAP for a POP3 mailbox)."""
+    if mailbox.protocol in client.protocols or mailbox.protocol not in client.unsupported:
+        return mailbox.protocol
+    return client.protocols[0]
+
+
 def guide_settings(
     mailbox: Mailbox, client: MailClient, lang: str
 ) -> tuple[SheetValues, list[str]]:
     """The settings this program should get, and why they differ from the recommended ones."""
     values = recommended_sheet(mailbox)
     notes = []
+    protocol = guide_protocol(mailbox, client)
+    in_port, in_mode = values.incoming_port, values.incoming_security
+    if protocol != mailbox.protocol:
+        in_port, in_mode = django_settings.RECOMMENDED_PORTS[protocol]
     in_port, in_mode, adapted_in = pick_mode(
-        client.incoming, mailbox.protocol, values.incoming_port, values.incoming_security
+        client.incoming_for(protocol), protocol, in_port, in_mode
     )
     out_port, out_mode, adapted_out = pick_mode(
         client.outgoing, "smtp", values.outgoing_port, values.outgoing_security
     )
-    for adapted, side, port, mode in (
-        (adapted_in, "incoming", in_port, in_mode),
-        (adapted_out, "outgoing", out_port, out_mode),
+    for adapted, side, wanted, port, mode in (
+        (adapted_in, "incoming", values.incoming_security, in_port, in_mode),
+        (adapted_out, "outgoing", values.outgoing_security, out_port, out_mode),
     ):
         if adapted:
-            notes.append(
-                T(
-                    f"{client.name.ja} ではおすすめの方式を選べないため、{SIDE[side].ja}には"
-                    f"ポート番号 {port}（{SECURITY_NAMES[mode].ja}）を使います。",
-                    f"{client.name.en} cannot choose the recommended mode, so the {SIDE[side].en}"
-                    f" side uses port {port} ({SECURITY_NAMES[mode].en}).",
-                )(lang)
-            )
+            notes.append(adapted_note(client, side, wanted, port, mode)(lang))
     if not can_express(client.outgoing, 587, "starttls") and out_port == 465:
         notes.append(
             T(
@@ -184,6 +269,7 @@ def field_value(
     field_: object, mailbox: Mailbox, client: MailClient, settings: SheetValues, lang: str
 ) -> str:
     kind = field_.value
+    protocol = guide_protocol(mailbox, client)
     simple = {
         "email": mailbox.email,
         "username": mailbox.username,
@@ -201,15 +287,13 @@ def field_value(
         return PASSWORD(lang)
     if kind == "protocol":
         names = client.protocol_names
-        return (
-            names[mailbox.protocol](lang) if mailbox.protocol in names else mailbox.protocol.upper()
-        )
+        return names[protocol](lang) if protocol in names else protocol.upper()
     if kind == "incoming_security":
-        return _security_value(client.incoming, settings.incoming_security, lang)
+        return _security_value(client.incoming_for(protocol), settings.incoming_security, lang)
     if kind == "outgoing_security":
         return _security_value(client.outgoing, settings.outgoing_security, lang)
     if kind == "incoming_starttls":
-        return _starttls_value(client.incoming, settings.incoming_security, lang)
+        return _starttls_value(client.incoming_for(protocol), settings.incoming_security, lang)
     if kind == "outgoing_starttls":
         return _starttls_value(client.outgoing, settings.outgoing_security, lang)
     if kind == "smtp_auth":
@@ -225,37 +309,44 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
         raise UnknownClient(client_id)
     client = CATALOG[client_id]
     settings, notes = guide_settings(mailbox, client, lang)
+    protocol = guide_protocol(mailbox, client)
+    current = mailbox.current_sheet.values if mailbox.current_sheet else None
     screens = []
     for screen in client.screens:
-        if screen.only and screen.only != mailbox.protocol:
+        if screen.only and screen.only != protocol:
             continue
-        fields = [
-            GuideField(
-                f.label(lang),
-                field_value(f, mailbox, client, settings, lang),
-                f.note(lang) if f.note else None,
+        fields = []
+        for f in screen.fields:
+            if f.only and f.only != protocol:
+                continue
+            value = field_value(f, mailbox, client, settings, lang)
+            fields.append(
+                GuideField(
+                    f.label(lang),
+                    value,
+                    f.note(lang) if f.note else None,
+                    field_side(f.value),
+                    value_before(f, mailbox, client, current, value, lang),
+                )
             )
-            for f in screen.fields
-            if not f.only or f.only == mailbox.protocol
-        ]
+        note = screen.note(lang) if screen.note else None
         screens.append(
             GuideScreen(
-                screen.title(lang),
-                screen.how(lang),
-                fields,
-                screen.note(lang) if screen.note else None,
+                screen.title(lang), screen.how(lang), fields, note, screen_button(note, lang)
             )
         )
     warnings = [w(lang) for w in client.warnings] + notes
     if mailbox.protocol not in client.protocols:
         warnings.insert(
             0,
-            T(
-                f"{client.name.ja} では {mailbox.protocol.upper()} を設定できません。",
-                f"{client.name.en} cannot set up {mailbox.protocol.upper()}.",
+            client.unsupported.get(
+                mailbox.protocol,
+                T(
+                    f"{client.name.ja} では {mailbox.protocol.upper()} を設定できません。",
+                    f"{client.name.en} cannot set up {mailbox.protocol.upper()}.",
+                ),
             )(lang),
         )
-    current = mailbox.current_sheet.values if mailbox.current_sheet else None
     changes, sides = sheet_changes(current, settings, lang)
     return Guide(
         client=client.id,
@@ -264,7 +355,7 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
         email=mailbox.email,
         screens=screens,
         settings={
-            "protocol": mailbox.protocol,
+            "protocol": protocol,
             "username": mailbox.username,
             **settings.as_dict(),
         },
@@ -273,6 +364,7 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
         sides_changing=sides,
         troubleshooting=[t(lang) for t in client.troubleshooting],
         legacy=client.legacy,
+        device=client.device,
     )
 
 

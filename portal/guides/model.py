@@ -101,3 +101,15 @@ class MailClient:
     warnings: tuple[T, ...] = ()  # quirks the person meets while setting up
     troubleshooting: tuple[T, ...] = ()  # written for this program
     sources: tuple[str, ...] = ()  # the vendor help pages the labels come from
+    # The security control of the incoming side when it differs by protocol (Outlook's POP
+    # side is a checkbox, its IMAP side a list).
+    incoming_by_protocol: dict[str, Security] = field(default_factory=dict)
+    # Why a protocol the program cannot set up is missing, and what to do instead.
+    unsupported: dict[str, T] = field(default_factory=dict)
+    # How the program's own UI spells "server": text quoted from it in 「」 uses this.
+    server_word: str = "サーバー"
+    device: str = "window"  # "window" or "phone": how the guide's pictures frame each screen
+
+    def incoming_for(self, protocol: str) -> Security:
+        """The incoming security control the program shows for this protocol."""
+        return self.incoming_by_protocol.get(protocol, self.incoming)

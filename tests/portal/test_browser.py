@@ -201,6 +201,53 @@ def test_no_customer_page_is_wider_than_a_360_px_phone(live_server, django_user_
     assert len(logged_in) > 2 * len(CATALOG)  # every program's guide, for both mailboxes
 
 
+# Every step's picture, measured in the browser: drawn at (nearly) its own size on a phone,
+# every text inside its frame, as many pictures as steps.
+PICTURES = """() => [...document.querySelectorAll('svg.screen-picture')].map(svg => {
+  const box = svg.getBoundingClientRect(), view = svg.viewBox.baseVal;
+  const texts = [...svg.querySelectorAll('text')];
+  const outside = texts.filter(t => { const b = t.getBBox();
+    return b.x < -0.5 || b.x + b.width > view.width + 0.5; }).map(t => t.textContent);
+  const smallest = Math.min(...texts.map(t => t.getBoundingClientRect().height));
+  return {width: box.width, right: box.right, scale: box.width / view.width, outside,
+          smallest, texts: texts.length, steps: document.querySelectorAll('.step').length};
+})"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_guide_pictures_each_step_readably_at_phone_width(live_server, django_user_model):
+    _, logged_in = phone_world(django_user_model)
+    guides = {name: path for name, path in logged_in.items() if name.startswith("guide-")}
+    guides = {n: p for n, p in guides.items() if not n.startswith("guide-picker")}
+    folder = ARTIFACTS / "pictures"
+    folder.mkdir(parents=True, exist_ok=True)
+    measured = {}
+    with chromium() as browser:
+        context = browser.new_context(locale="ja-JP", viewport=PHONE, device_scale_factor=1)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "multi")
+        page.fill("#id_password", "pw-123456!")
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        for name, path in guides.items():
+            page.goto(live_server.url + path)
+            measured[name] = page.evaluate(PICTURES)
+            for i, svg in enumerate(page.locator("svg.screen-picture").all(), 1):
+                svg.screenshot(path=str(folder / f"{name}-{i}.png"))
+        context.close()
+
+    assert len(measured) == 2 * len(CATALOG)
+    for name, pictures in measured.items():
+        assert pictures and len(pictures) == pictures[0]["steps"], name
+        for picture in pictures:
+            assert picture["texts"] > 2, name
+            assert picture["right"] <= PHONE["width"], (name, picture)
+            assert picture["scale"] >= 0.9, (name, picture)  # drawn 300 px: ~1:1 on the phone
+            assert picture["smallest"] >= 10, (name, picture)  # readable text
+            assert picture["outside"] == [], (name, picture["outside"])
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_print_button_of_the_printable_sheet_prints(live_server, django_user_model):
     customer = Customer.objects.create(slug="aaabb", name="株式会社エーエービービー")
