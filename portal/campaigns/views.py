@@ -33,6 +33,7 @@ from portal.campaigns import lifecycle, sending
 from portal.guide_views import client_choices
 from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
+from portal.labels import label
 from portal.models import Campaign, CampaignMailbox, Notice
 
 
@@ -46,7 +47,7 @@ class CampaignForm(TextChecked, forms.ModelForm):
     )
     target_codes = forms.MultipleChoiceField(
         label=gettext_lazy("finding codes"),
-        choices=[(c, c) for c in CODES],
+        choices=lambda: [(code, label("finding", code)) for code in CODES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
