@@ -29,10 +29,10 @@ class Verdict:
 def verdict(result, security: str) -> Verdict:
     if result is None:
         return Verdict("unknown", (_("not checked yet"),))
-    # The probe's own message (English, from the server or the resolver) stays on the
-    # endpoint's page; a verdict says what happened in the reader's language.
     if result.error == NOT_ALLOWED:  # could not test: says nothing about the server
-        return Verdict("unknown", (_("not probed: address not allowed"),))
+        return Verdict("unknown", (_("not probed: address not allowed"), result.error_message))
+    # The message of a failed probe (English, from the server or the resolver) stays on
+    # the endpoint's page; a verdict says what happened in the reader's language.
     if result.error in UNREACHABLE:
         return Verdict(
             "bad",

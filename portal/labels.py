@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from portal.guides.model import T
 
@@ -39,6 +40,14 @@ def _choices(kind: str) -> dict[str, str]:
     return {value: str(name) for value, name in choices.choices}
 
 
+def _message_kind(code: str, lang: str) -> str:
+    """A campaign message's kind: "notice", or "reminder-N" (N days before cutover)."""
+    if code == "notice":
+        return _("first notice")
+    days = int(code.removeprefix("reminder-"))
+    return _("reminder %(days)d days before cutover") % {"days": days}
+
+
 def _program(code: str, lang: str) -> str:
     from portal.guides.catalog import CATALOG
 
@@ -57,6 +66,7 @@ KINDS: dict[str, Callable[[str, str], str]] = {
     "campaign": lambda code, lang: _choices("campaign")[code],
     "entry": lambda code, lang: _choices("entry")[code],
     "notice": lambda code, lang: _choices("notice")[code],
+    "message_kind": _message_kind,
 }
 
 
@@ -84,5 +94,5 @@ def label(kind: str, code: object, lang: str | None = None) -> str:
     with translation.override(lang):
         try:
             return KINDS[kind](str(code), lang[:2])
-        except KeyError:
+        except (KeyError, ValueError):
             return str(code)

@@ -177,17 +177,23 @@ def campaign_detail(request, code):
         total = sum(counts.values()) - counts["excluded"] or 1
         done = counts["confirmed"] + counts["verified"]
         week_before = campaign.cutover - timedelta(days=7)
+        notices = dict(
+            Notice.objects.filter(campaign=campaign)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        unsent = notices.get(Notice.Status.PENDING, 0) + notices.get(Notice.Status.SENDING, 0)
         context.update(
             counts=counts,
             total=sum(counts.values()),
             percent=round(100 * done / total),
             bars=_bars(counts, labels, total),
-            notices={
-                Notice.Status(status).label: n
-                for status, n in Notice.objects.filter(campaign=campaign)
-                .values_list("status")
-                .annotate(n=Count("pk"))
-            },
+            notices=notices,
+            # While messages wait to go out, the page shows their progress and refreshes.
+            sending=campaign.state == Campaign.State.RUNNING and unsent > 0,
+            notices_total=sum(notices.values()),
+            notices_handled=sum(notices.values()) - unsent,
             failed_notices=Notice.objects.filter(
                 campaign=campaign, status=Notice.Status.FAILED
             ).select_related("customer")[:50],
