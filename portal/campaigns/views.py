@@ -30,6 +30,7 @@ from portal.access import staff_required
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
 from portal.campaigns import lifecycle, sending
+from portal.campaigns.chart import funnel_chart, funnel_rows
 from portal.guide_views import client_choices
 from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
@@ -184,6 +185,9 @@ def campaign_detail(request, code):
             .order_by()
         )
         unsent = notices.get(Notice.Status.PENDING, 0) + notices.get(Notice.Status.SENDING, 0)
+        timeline = _timeline(campaign)
+        targeted = sum(counts.values()) - counts["excluded"]
+        funnel = funnel_rows(timeline, targeted)
         context.update(
             counts=counts,
             total=sum(counts.values()),
@@ -205,7 +209,9 @@ def campaign_detail(request, code):
             if timezone.localdate() >= week_before
             else None,
             week_before=week_before,
-            timeline=_timeline(campaign),
+            timeline=timeline,
+            funnel=funnel,
+            chart=funnel_chart(funnel, targeted),
         )
     return render(request, "campaigns/detail.html", context)
 
