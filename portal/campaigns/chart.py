@@ -29,6 +29,7 @@ class Series:
 class Tick:
     at: float
     text: str
+    anchor: str = "middle"  # the text's SVG text-anchor: the last day's ends at the edge
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ def funnel_chart(rows: list[tuple[date, list[int]]], targeted: int) -> FunnelCha
         )
     last = len(rows) - 1
     days = sorted({0, last // 2, last}) if last else [0]
-    x_ticks = [Tick(x(i), f"{rows[i][0].month}/{rows[i][0].day}") for i in days]
+    x_ticks = [
+        Tick(x(i), f"{rows[i][0].month}/{rows[i][0].day}", "end" if i and i == last else "middle")
+        for i in days
+    ]
     y_ticks = [Tick(y(v), f"{v:,}") for v in sorted({0, top // 2, top})]
     return FunnelChart(WIDTH, HEIGHT, series, x_ticks, y_ticks)
