@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.sheets import Security
+
 
 class Endpoint(models.Model):
     """A distinct (host, port, protocol, security) that some customer uses or the company offers."""
@@ -22,7 +24,7 @@ class Endpoint(models.Model):
     host = models.CharField(_("host name"), max_length=253)
     port = models.PositiveIntegerField(_("port"))
     protocol = models.CharField(_("protocol"), max_length=4, choices=Protocol.choices)
-    security = models.CharField(_("security"), max_length=8)
+    security = models.CharField(_("security"), max_length=8, choices=Security.choices)
     in_registry = models.BooleanField(_("offered by the company"), default=False)
     in_sheets = models.BooleanField(_("used in settings sheets"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,9 +76,14 @@ class Sweep(models.Model):
                 fields=["status"], condition=Q(status="running"), name="sweep_one_running"
             ),
         ]
+        verbose_name = _("sweep")
+        verbose_name_plural = _("sweeps")
 
     def __str__(self) -> str:
-        return f"sweep {self.pk} ({self.status})"
+        return _("sweep %(number)s (%(status)s)") % {
+            "number": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 class SweepBatch(models.Model):
@@ -91,13 +98,26 @@ class SweepBatch(models.Model):
 
 
 class ProbeResult(models.Model):
+    class Error(models.TextChoices):
+        """What a probe that did not complete reports (checks.probes, checks.dialogs)."""
+
+        REFUSED = "refused", _("connection refused")
+        TIMEOUT = "timeout", _("no answer in time")
+        UNREACHABLE = "unreachable", _("network unreachable")
+        DNS_FAILURE = "dns-failure", _("the name does not resolve (DNS)")
+        PROTOCOL_ERROR = "protocol-error", _("unexpected answer from the server")
+        STARTTLS_NOT_OFFERED = "starttls-not-offered", _("STARTTLS not offered")
+        STARTTLS_REFUSED = "starttls-refused", _("STARTTLS refused")
+        TLS_HANDSHAKE_FAILED = "tls-handshake-failed", _("TLS handshake failed")
+        ADDRESS_NOT_ALLOWED = "address-not-allowed", _("address not allowed for probes")
+
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="results")
     sweep = models.ForeignKey(
         Sweep, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
     )
     checked_at = models.DateTimeField(db_index=True)
     reachable = models.BooleanField()
-    error = models.CharField(max_length=32, blank=True)
+    error = models.CharField(_("error"), max_length=32, blank=True, choices=Error.choices)
     error_message = models.CharField(max_length=300, blank=True)
     banner = models.CharField(max_length=200, blank=True)
     starttls_offered = models.BooleanField(null=True)
@@ -116,6 +136,8 @@ class ProbeResult(models.Model):
     class Meta:
         ordering = ["-checked_at"]
         indexes = [models.Index(fields=["endpoint", "-checked_at"])]
+        verbose_name = _("probe result")
+        verbose_name_plural = _("probe results")
 
     def __str__(self) -> str:
         return f"{self.endpoint} at {self.checked_at:%Y-%m-%d %H:%M}"
@@ -145,6 +167,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
 
     def __str__(self) -> str:
         return f"{self.endpoint}: {self.get_kind_display()}"

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from checks.models import ProbeResult
 from checks.probes import NOT_ALLOWED
 
 UNREACHABLE = ("refused", "timeout", "unreachable", "dns-failure")
 LEVELS = ("ok", "unknown", "warn", "bad")  # worst last
+
+
+def error_labels() -> dict[str, str]:
+    """What a probe that did not complete reports, in words."""
+    return {code: str(name) for code, name in ProbeResult.Error.choices}
 
 
 @dataclass(frozen=True)
@@ -25,10 +31,18 @@ def verdict(result, security: str) -> Verdict:
         return Verdict("unknown", (_("not checked yet"),))
     if result.error == NOT_ALLOWED:  # could not test: says nothing about the server
         return Verdict("unknown", (_("not probed: address not allowed"), result.error_message))
+    # The message of a failed probe (English, from the server or the resolver) stays on
+    # the endpoint's page; a verdict says what happened in the reader's language.
     if result.error in UNREACHABLE:
-        return Verdict("bad", (_("unreachable (%(error)s)") % {"error": result.error},))
+        return Verdict(
+            "bad",
+            (
+                _("unreachable: %(error)s")
+                % {"error": error_labels().get(result.error, result.error)},
+            ),
+        )
     if result.error:
-        return Verdict("bad", (f"{result.error}: {result.error_message}",))
+        return Verdict("bad", (error_labels().get(result.error, result.error),))
     bad, warn = [], []
     cert = result.certificate
     if cert:

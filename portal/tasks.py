@@ -10,16 +10,19 @@ from portal.campaigns.tasks import campaigns_tick, notices_send  # noqa: F401
 def domains_dns_check(domain_ids: list[int] | None = None) -> int:
     """Check the DNS of every mail domain (or of some) and keep the outcome."""
     from accounts.models import MailDomain
-    from portal.autoconfig.dns import domain_dns_record
+    from portal.autoconfig.dns import DNS_CHECK_JOB, domain_dns_record
+    from portal.progress import job_advance, job_finished
 
     domains = MailDomain.objects.select_related("server")
     if domain_ids is not None:
         domains = domains.filter(pk__in=domain_ids)
-    count = 0
-    for domain in domains:
+    domains = list(domains)
+    job_advance(DNS_CHECK_JOB, 0, len(domains))
+    for count, domain in enumerate(domains, start=1):
         domain_dns_record(domain)
-        count += 1
-    return count
+        job_advance(DNS_CHECK_JOB, count, len(domains))
+    job_finished(DNS_CHECK_JOB)
+    return len(domains)
 
 
 @shared_task(name="portal.tasks.audit_purge")

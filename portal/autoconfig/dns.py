@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import MailDomain
 
 TIMEOUT = 3.0
+DNS_CHECK_JOB = "dns-check"  # its progress (portal.progress)
 # name prefix -> (port, whether the service is offered) per RFC 6186 / RFC 8314
 SRV_WANTED = {
     "_imaps._tcp": 993,

@@ -30,9 +30,11 @@ from portal.access import staff_required
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
 from portal.campaigns import lifecycle, sending
+from portal.campaigns.chart import funnel_chart, funnel_rows
 from portal.guide_views import client_choices
 from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
+from portal.labels import label
 from portal.models import Campaign, CampaignMailbox, Notice
 
 
@@ -46,7 +48,7 @@ class CampaignForm(TextChecked, forms.ModelForm):
     )
     target_codes = forms.MultipleChoiceField(
         label=gettext_lazy("finding codes"),
-        choices=[(c, c) for c in CODES],
+        choices=lambda: [(code, label("finding", code)) for code in CODES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -176,17 +178,26 @@ def campaign_detail(request, code):
         total = sum(counts.values()) - counts["excluded"] or 1
         done = counts["confirmed"] + counts["verified"]
         week_before = campaign.cutover - timedelta(days=7)
+        notices = dict(
+            Notice.objects.filter(campaign=campaign)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        unsent = notices.get(Notice.Status.PENDING, 0) + notices.get(Notice.Status.SENDING, 0)
+        timeline = _timeline(campaign)
+        targeted = sum(counts.values()) - counts["excluded"]
+        funnel = funnel_rows(timeline, targeted)
         context.update(
             counts=counts,
             total=sum(counts.values()),
             percent=round(100 * done / total),
             bars=_bars(counts, labels, total),
-            notices={
-                Notice.Status(status).label: n
-                for status, n in Notice.objects.filter(campaign=campaign)
-                .values_list("status")
-                .annotate(n=Count("pk"))
-            },
+            notices=notices,
+            # While messages wait to go out, the page shows their progress and refreshes.
+            sending=campaign.state == Campaign.State.RUNNING and unsent > 0,
+            notices_total=sum(notices.values()),
+            notices_handled=sum(notices.values()) - unsent,
             failed_notices=Notice.objects.filter(
                 campaign=campaign, status=Notice.Status.FAILED
             ).select_related("customer")[:50],
@@ -198,7 +209,9 @@ def campaign_detail(request, code):
             if timezone.localdate() >= week_before
             else None,
             week_before=week_before,
-            timeline=_timeline(campaign),
+            timeline=timeline,
+            funnel=funnel,
+            chart=funnel_chart(funnel, targeted),
         )
     return render(request, "campaigns/detail.html", context)
 

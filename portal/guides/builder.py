@@ -16,6 +16,7 @@ from checks.fixes import recommended_sheet
 from portal.guides.catalog import CATALOG
 from portal.guides.model import MailClient, Security, T
 from portal.guides.pictures import Picture, screen_picture
+from portal.labels import SECURITY_NAMES, label
 
 IMPLICIT_PORTS = {995, 993, 465}
 # Per protocol, the modes the company's servers offer, best first.
@@ -41,18 +42,6 @@ FIELD_NAMES = {
     "outgoing_port": T("送信ポート番号", "Outgoing port"),
     "outgoing_security": T("送信の暗号化", "Outgoing security"),
     "smtp_auth": T("SMTP認証", "SMTP authentication"),
-}
-SMTP_AUTH_NAMES = {
-    "smtp-auth": T(
-        "SMTP認証（受信と同じユーザー名・パスワード）", "SMTP-AUTH (same user name and password)"
-    ),
-    "pop-before-smtp": T("POP before SMTP", "POP before SMTP"),
-    "none": T("なし", "None"),
-}
-SECURITY_NAMES = {
-    "ssl": T("SSL/TLS（暗号化して接続）", "SSL/TLS (implicit TLS)"),
-    "starttls": T("STARTTLS", "STARTTLS"),
-    "none": T("なし（暗号化しない）", "None (no encryption)"),
 }
 
 
@@ -370,11 +359,7 @@ def guide_build(mailbox: Mailbox, client_id: str, lang: str) -> Guide:
 
 def value_name(field_name: str, value: object, lang: str) -> str:
     """A sheet value as a person reads it (security and SMTP auth in words)."""
-    if field_name.endswith("security"):
-        return SECURITY_NAMES[value](lang)
-    if field_name == "smtp_auth":
-        return SMTP_AUTH_NAMES[value](lang)
-    return str(value)
+    return label(field_name, value, lang)
 
 
 def sheet_changes(

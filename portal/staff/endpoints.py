@@ -1,6 +1,7 @@
 """Staff pages of the mail-server checks: endpoints at a glance, one endpoint's
 history, "check now" and "sweep now"."""
 
+from collections import Counter
 from datetime import timedelta
 
 from django.contrib import messages
@@ -14,25 +15,44 @@ from checks.models import Endpoint, Event, Sweep
 from checks.tasks import endpoint_check, sweep_start
 from checks.verdicts import LEVELS, verdict
 from portal.access import staff_required
+from portal.progress import job_progress, job_requested
 
 HISTORY_LENGTH = 100
 CHECK_WAIT = timedelta(minutes=3)  # after this a "check now" is no longer shown as running
+SWEEP_JOB = "sweep"
 
 
 @staff_required
 def endpoint_list(request):
     level = request.GET.get("level", "")
-    rows = []
+    rows, levels = [], Counter()
     for endpoint in Endpoint.objects.select_related("last_result"):
         judged = verdict(endpoint.last_result, endpoint.security)
+        levels[judged.level] += 1
         if level in LEVELS and judged.level != level:
             continue
         rows.append((endpoint, judged))
     rows.sort(key=lambda row: -LEVELS.index(row[1].level))
+    sweep = Sweep.objects.first()
+    requested = job_progress(SWEEP_JOB)
+    # "Sweep now" was pressed and no worker has started that sweep yet.
+    waiting = requested is not None and (
+        sweep is None or sweep.started_at.timestamp() < requested["requested_at"]
+    )
+    running = sweep is not None and sweep.status == Sweep.Status.RUNNING
     return render(
         request,
         "staff/endpoints.html",
-        {"rows": rows, "level": level, "levels": LEVELS, "sweep": Sweep.objects.first()},
+        {
+            "rows": rows,
+            "level": level,
+            "levels": LEVELS,
+            "sweep": sweep,
+            "waiting": waiting,
+            "running": running,
+            "checked": sweep.results.count() if running else None,
+            "counts": levels,
+        },
     )
 
 
@@ -75,6 +95,7 @@ def sweep_now(request):
     if Sweep.objects.filter(status=Sweep.Status.RUNNING).exists():
         messages.info(request, _("A sweep is already running."))
     else:
+        job_requested(SWEEP_JOB)
         transaction.on_commit(sweep_start.delay)
         messages.success(request, _("A sweep of all endpoints has been started."))
     return redirect("endpoint_list")

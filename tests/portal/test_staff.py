@@ -72,7 +72,7 @@ def test_mailbox_page_shows_sheet_and_history(staff_client, alpha_mailbox):
     url = reverse("staff_mailbox", kwargs={"code": alpha_mailbox.code})
     page = staff_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "info@alpha.example" in page
-    assert "mail.hosting.example:995 (ssl)" in page
+    assert "mail.hosting.example:995 · SSL/TLS (implicit TLS)" in page
     assert "Edit settings" in page
 
 

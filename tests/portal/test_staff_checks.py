@@ -53,7 +53,7 @@ def test_endpoint_list_shows_each_state_in_colour_and_words(staff_client):
 
     assert 'class="badge ok">OK</span> working' in page
     assert 'class="badge bad">Problem</span> certificate does not name this host' in page
-    assert 'class="badge bad">Problem</span> unreachable (refused)' in page
+    assert 'class="badge bad">Problem</span> unreachable: connection refused' in page
     assert "Unknown</span> not checked yet" in page
     assert "TLSv1.2, TLSv1.3" in page
     problems = staff_client.get(reverse("endpoint_list") + "?level=bad").content.decode()
@@ -71,7 +71,7 @@ def test_endpoint_page_shows_latest_and_history(staff_client):
     assert "* OK Dovecot ready." in page
     assert "33 days left" in page
     assert page.count("<tr><td>") >= 2  # two history rows
-    assert "unreachable (timeout)" in page
+    assert "unreachable: no answer in time" in page
 
 
 def test_check_now_probes_through_celery_and_shows_the_result(
@@ -89,7 +89,7 @@ def test_check_now_probes_through_celery_and_shows_the_result(
     page = staff_client.get(
         reverse("endpoint_detail", kwargs={"code": endpoint.code}), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
-    assert "unreachable (refused)" in page
+    assert "unreachable: connection refused" in page
     assert "A check is running" not in page
     assert endpoint.results.count() == 1
 
