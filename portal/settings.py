@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: host checks, and the answers to mail programs on their customers' domains
+    # (ALLOWED_HOSTS lists only the portal's own names).
+    "portal.hosts.HostRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
