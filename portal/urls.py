@@ -5,6 +5,7 @@ from django.urls import include, path
 from portal import (
     autoconfig_views,
     campaign_views,
+    certificates,
     customer,
     guide_views,
     staff,
@@ -43,6 +44,7 @@ urlpatterns = [
     ),
     path("autodiscover/autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover"),
     path("Autodiscover/Autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover_cap"),
+    path("tls/ask", certificates.tls_ask, name="tls_ask"),
     path(
         "c/<slug:slug>/m/<uuid:code>/profile.mobileconfig",
         autoconfig_views.customer_profile,
