@@ -212,8 +212,26 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-# Tests give their worker and beat a queue of their own.
+# Each kind of work has a queue of its own, so that an hour-long sweep never delays a
+# campaign's mail or an import: deploy/systemd/portal-worker@.service runs one worker
+# per queue (`portal-worker@probing`), on this machine or others. Housekeeping stays on
+# the default queue, "celery". Tests give their worker and beat one queue of their own
+# (CELERY_QUEUE) for everything.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+PORTAL_TASK_QUEUES = {
+    "checks.tasks.sweep_start": "probing",
+    "checks.tasks.probe_batch": "probing",
+    "checks.tasks.endpoint_check": "probing",
+    "portal.tasks.notices_send": "campaigns",
+    "portal.tasks.campaigns_tick": "campaigns",
+    "accounts.tasks.import_batch_preview": "imports",
+    "accounts.tasks.import_batch_apply": "imports",
+    # Server-log evidence (checks/evidence/) as it arrives.
+    "checks.evidence.*": "ingest",
+    "checks.tasks.evidence_*": "ingest",
+}
+if "CELERY_QUEUE" not in env.ENVIRON:
+    CELERY_TASK_ROUTES = {task: {"queue": queue} for task, queue in PORTAL_TASK_QUEUES.items()}
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task whose worker died unacknowledged is delivered again after this long:
     # longer than any task may run (CELERY_TASK_TIME_LIMIT), so never while it still runs.
