@@ -270,7 +270,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database schedule, with a heartbeat at each tick (portal/beat.py).
+CELERY_BEAT_SCHEDULER = "portal.beat:HeartbeatScheduler"
 # Housekeeping; the sweep's own schedule is a row staff can edit in the admin
 # (Periodic tasks), made by checks' migrations.
 CELERY_BEAT_SCHEDULE = {
@@ -334,6 +335,14 @@ PROBE_EXPIRY_WARNING_DAYS = env.int("PROBE_EXPIRY_WARNING_DAYS", default=30)
 PROBE_CONFIRM_AFTER = env.int("PROBE_CONFIRM_AFTER", default=2)  # sweeps a new state must hold
 PROBE_ALERT_EMAIL = env.list("PROBE_ALERT_EMAIL", default=[])
 PROBE_SWEEP_STALE_HOURS = env.float("PROBE_SWEEP_STALE_HOURS", default=6)
+
+# Health (GET /healthz): a worker's or beat's heartbeat older than this is failing.
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=120)
+HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", default=300)
+# Metrics (GET /metrics, Prometheus): for a scraper sending "Authorization: Bearer <token>",
+# or from these client addresses or networks; with neither, /metrics is not served.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[])
 
 # The company's recommended port and security per protocol (the fix findings propose),
 # and the alternative for SMTP where a mail program cannot use the recommended one.

@@ -8,6 +8,8 @@ from portal import (
     certificates,
     customer,
     guide_views,
+    health,
+    metrics,
     staff,
     staff_checks,
     staff_domains,
@@ -45,6 +47,8 @@ urlpatterns = [
     path("autodiscover/autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover"),
     path("Autodiscover/Autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover_cap"),
     path("tls/ask", certificates.tls_ask, name="tls_ask"),
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path(
         "c/<slug:slug>/m/<uuid:code>/profile.mobileconfig",
         autoconfig_views.customer_profile,

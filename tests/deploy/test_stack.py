@@ -195,6 +195,7 @@ def test_the_deployed_stack_serves_https_and_its_workers_do_the_work(caddy, serv
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
         "WEB_CONCURRENCY": "2",
+        "METRICS_TOKEN": "stack-test-token",
         "STATIC_ROOT": str(static_root),
         # The sweep's server: nothing listens there, so each probe is quickly "refused".
         "PROBE_RESOLVE": "mail.hosting.example=127.0.0.11,pop.hosting.example=127.0.0.11",
@@ -292,3 +293,20 @@ def test_the_deployed_stack_serves_https_and_its_workers_do_the_work(caddy, serv
         assert "Task portal.tasks.notices_send[" in worker_logs["campaigns"]
         assert "Task portal.tasks.notices_send[" not in worker_logs["probing"]
         assert "Task checks.tasks.probe_batch[" not in worker_logs["campaigns"]
+
+        # Monitoring: every part healthy (workers' heartbeats, beat's ticks, the sweep).
+        def healthy() -> bool:
+            return https(https_port, ca, portal_name, "/healthz")[0] == 200
+
+        assert wait_for(healthy, 60), https(https_port, ca, portal_name, "/healthz")[2]
+        status, _headers, body = https(
+            https_port,
+            ca,
+            portal_name,
+            "/metrics",
+            headers={"Authorization": "Bearer stack-test-token"},
+        )
+        assert status == 200
+        assert 'portal_campaign_notices{state="sent"} 1.0' in body.decode()
+        assert 'portal_worker_heartbeat_age_seconds{queue="probing"}' in body.decode()
+        assert https(https_port, ca, portal_name, "/metrics")[0] == 403
