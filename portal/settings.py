@@ -5,6 +5,8 @@ servers: SQLite in `var/` and Celery's file-system broker in `var/broker/`.
 Production and CI set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import os
+import re
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -17,9 +19,27 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env (`make run` writes one with DEBUG on) fills in what the environment lacks.
+DOTENV = Path(os.environ.get("PORTAL_DOTENV", BASE_DIR / ".env"))
+environ.Env.read_env(DOTENV, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+# deploy/portal.env.example says PORTAL_DEPLOYMENT=production: then DEBUG is refused
+# wherever it comes from, so a development .env left in the checkout cannot turn it on.
+PORTAL_DEPLOYMENT = env.str("PORTAL_DEPLOYMENT", default="")
+if PORTAL_DEPLOYMENT == "production" and DEBUG:
+    _dotenv_debug = DOTENV.is_file() and re.search(
+        r"^\s*(export\s+)?DEBUG\s*=", DOTENV.read_text(errors="replace"), re.MULTILINE
+    )
+    raise ImproperlyConfigured(
+        "DEBUG is on in production (PORTAL_DEPLOYMENT=production): set DEBUG=false in the "
+        "environment"
+        + (
+            f"; {DOTENV}, a development file, sets DEBUG: delete that file."
+            if _dotenv_debug
+            else "."
+        )
+    )
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:

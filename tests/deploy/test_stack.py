@@ -36,12 +36,12 @@ from portal.celery import app as celery_app
 from portal.models import Campaign, CampaignMailbox, Notice
 from portal.tasks import notices_send
 from tests.conftest import make_mailbox
+from tests.deploy.files import DEPLOY, env_template
 from tests.portal.test_autoconfig import REQUEST, RESPONSE
 from tests.processes import database_url, wait_for
 from tests.smtp_sink import SmtpSink
 
 PROJECT = Path(settings.BASE_DIR)
-DEPLOY = PROJECT / "deploy"
 INSTALLED_AT = "/opt/mail-portal"  # where deploy/README.md installs the portal
 QUEUES = ("celery", "probing", "campaigns")  # the ones this test's work goes through
 
@@ -92,19 +92,6 @@ def exec_start(unit: str, **specifiers: str) -> list[str]:
 def unit_directory(unit: str) -> str:
     text = (DEPLOY / "systemd" / unit).read_text()
     return re.search(r"^WorkingDirectory=(.+)$", text, re.MULTILINE).group(1)
-
-
-def env_template() -> dict[str, str]:
-    """deploy/portal.env.example, read as systemd reads an EnvironmentFile."""
-    values = {}
-    for line in (DEPLOY / "portal.env.example").read_text().splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        name, _, value = line.partition("=")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[name.strip()] = value
-    return values
 
 
 @contextlib.contextmanager
