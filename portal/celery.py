@@ -16,8 +16,9 @@ app.autodiscover_tasks()
 @worker_init.connect
 def refuse_to_start_misconfigured(**kwargs) -> None:
     """A worker sends the mail with the links: like the web server, it will not start in
-    production with an address customers cannot reach. (Celery logs and ignores exceptions
-    from this signal, hence the exit.)"""
+    production with an address customers cannot reach, a weak key or mail that goes
+    nowhere (portal/deployment.py). (Celery logs and ignores exceptions from this
+    signal, hence the exit.)"""
     from portal.deployment import production_check
 
     try:
