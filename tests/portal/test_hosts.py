@@ -167,3 +167,13 @@ def test_the_wsgi_fast_path_routes_hosts_as_the_middleware_does(domains, host, s
         "/mail/config-v1.1.xml", "emailaddress=test01%40aaabb.co.jp", host=host
     )
     assert got == status
+
+
+def test_an_oversized_autodiscover_request_on_a_customer_host_is_refused_not_a_500(domains):
+    response = Client().post(
+        "/autodiscover/autodiscover.xml",
+        b"<" * (3 * 1024 * 1024),
+        content_type="text/xml",
+        HTTP_HOST="autodiscover.aaabb.co.jp",
+    )
+    assert response.status_code in (400, 413)
