@@ -110,7 +110,10 @@ def mail_domain_of_host(host: str) -> str | None:
 
 
 def is_portal_host(host: str) -> bool:
-    return validate_host(host, settings.ALLOWED_HOSTS)
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]  # as Django's own check does
+    return validate_host(host, allowed)
 
 
 def host_route(raw_host: str, path: str) -> Route:

@@ -177,3 +177,10 @@ def test_an_oversized_autodiscover_request_on_a_customer_host_is_refused_not_a_5
         HTTP_HOST="autodiscover.aaabb.co.jp",
     )
     assert response.status_code in (400, 413)
+
+
+def test_development_without_allowed_hosts_answers_on_this_machine_as_django_does(db, settings):
+    settings.DEBUG = True
+    settings.ALLOWED_HOSTS = []
+    assert Client().get("/accounts/login/", HTTP_HOST="localhost:8000").status_code == 200
+    assert Client().get("/accounts/login/", HTTP_HOST="evil.example").status_code == 400
