@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install mailservers browser lint messages lock clean
+.PHONY: run test install mailservers browser caddy lint messages lock clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,11 @@ browser:
 		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk dnsmasq-base >/dev/null 2>&1 || \
 		 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk dnsmasq-base)); fi
 
-test: install mailservers browser
+# Debian's Caddy for the production stack test (tests/deploy/), never started as a service.
+caddy:
+	@bash tests/deploy/install-caddy.sh
+
+test: install mailservers browser caddy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=test-only-not-secret $(PY) manage.py check

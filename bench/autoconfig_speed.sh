@@ -69,7 +69,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_autoconfig
-export SECRET_KEY=bench DEBUG=false ALLOWED_HOSTS=127.0.0.1,localhost
+export DEBUG=false ALLOWED_HOSTS=127.0.0.1,localhost PORTAL_URL=https://portal.bench.example
+# What production refuses to start without (portal/deployment.py); no mail is sent.
+export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+export EMAIL_URL=smtp://127.0.0.1:25
 # Saving a ServerName queues a findings recompute: keep that message in a
 # scratch broker folder that is thrown away, not in var/broker.
 export CELERY_BROKER_URL=filesystem:// CELERY_BROKER_DIR=$scratch/broker

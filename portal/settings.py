@@ -5,6 +5,8 @@ servers: SQLite in `var/` and Celery's file-system broker in `var/broker/`.
 Production and CI set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import os
+import re
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -12,14 +14,33 @@ from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env (`make run` writes one with DEBUG on) fills in what the environment lacks.
+DOTENV = Path(os.environ.get("PORTAL_DOTENV", BASE_DIR / ".env"))
+environ.Env.read_env(DOTENV, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+# deploy/portal.env.example says PORTAL_DEPLOYMENT=production: then DEBUG is refused
+# wherever it comes from, so a development .env left in the checkout cannot turn it on.
+PORTAL_DEPLOYMENT = env.str("PORTAL_DEPLOYMENT", default="")
+if PORTAL_DEPLOYMENT == "production" and DEBUG:
+    _dotenv_debug = DOTENV.is_file() and re.search(
+        r"^\s*(export\s+)?DEBUG\s*=", DOTENV.read_text(errors="replace"), re.MULTILINE
+    )
+    raise ImproperlyConfigured(
+        "DEBUG is on in production (PORTAL_DEPLOYMENT=production): set DEBUG=false in the "
+        "environment"
+        + (
+            f"; {DOTENV}, a development file, sets DEBUG: delete that file."
+            if _dotenv_debug
+            else "."
+        )
+    )
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -67,6 +88,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: host checks, and the answers to mail programs on their customers' domains
+    # (ALLOWED_HOSTS lists only the portal's own names).
+    "portal.hosts.HostRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -209,8 +233,31 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-# Tests give their worker and beat a queue of their own.
+# Each kind of work has a queue of its own, so that an hour-long sweep never delays a
+# campaign's mail or an import: deploy/systemd/portal-worker@.service runs one worker
+# per queue (`portal-worker@probing`), on this machine or others. Housekeeping stays on
+# the default queue, "celery". Tests give their worker and beat one queue of their own
+# (CELERY_QUEUE) for everything.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+PORTAL_TASK_QUEUES = {
+    "checks.tasks.sweep_start": "probing",
+    "checks.tasks.probe_batch": "probing",
+    "checks.tasks.endpoint_check": "probing",
+    "portal.tasks.notices_send": "campaigns",
+    "portal.tasks.campaigns_tick": "campaigns",
+    "accounts.tasks.import_batch_preview": "imports",
+    "accounts.tasks.import_batch_apply": "imports",
+    # Server-log evidence (checks/evidence/) as it arrives.
+    "checks.evidence.*": "ingest",
+    "checks.tasks.evidence_*": "ingest",
+}
+if "CELERY_QUEUE" not in env.ENVIRON:
+    CELERY_TASK_ROUTES = {task: {"queue": queue} for task, queue in PORTAL_TASK_QUEUES.items()}
+    # A worker started without -Q (`make run`, a first install) consumes every queue;
+    # production's units give each worker its own with -Q.
+    CELERY_TASK_QUEUES = [
+        Queue(name) for name in sorted({CELERY_TASK_DEFAULT_QUEUE, *PORTAL_TASK_QUEUES.values()})
+    ]
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task whose worker died unacknowledged is delivered again after this long:
     # longer than any task may run (CELERY_TASK_TIME_LIMIT), so never while it still runs.
@@ -249,7 +296,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database schedule, with a heartbeat at each tick (portal/beat.py).
+CELERY_BEAT_SCHEDULER = "portal.beat:HeartbeatScheduler"
 # Housekeeping; the sweep's own schedule is a row staff can edit in the admin
 # (Periodic tasks), made by checks' migrations.
 CELERY_BEAT_SCHEDULE = {
@@ -313,6 +361,14 @@ PROBE_EXPIRY_WARNING_DAYS = env.int("PROBE_EXPIRY_WARNING_DAYS", default=30)
 PROBE_CONFIRM_AFTER = env.int("PROBE_CONFIRM_AFTER", default=2)  # sweeps a new state must hold
 PROBE_ALERT_EMAIL = env.list("PROBE_ALERT_EMAIL", default=[])
 PROBE_SWEEP_STALE_HOURS = env.float("PROBE_SWEEP_STALE_HOURS", default=6)
+
+# Health (GET /healthz): a worker's or beat's heartbeat older than this is failing.
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=120)
+HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", default=300)
+# Metrics (GET /metrics, Prometheus): for a scraper sending "Authorization: Bearer <token>",
+# or from these client addresses or networks; with neither, /metrics is not served.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[])
 
 # The company's recommended port and security per protocol (the fix findings propose),
 # and the alternative for SMTP where a mail program cannot use the recommended one.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import customer, guide_views
+from portal import certificates, customer, guide_views, health, metrics
 from portal.audit import views as audit_views
 from portal.autoconfig import views as autoconfig_views
 from portal.campaigns import views as campaign_views
@@ -36,6 +36,9 @@ urlpatterns = [
     ),
     path("autodiscover/autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover"),
     path("Autodiscover/Autodiscover.xml", autoconfig_views.autodiscover, name="autodiscover_cap"),
+    path("tls/ask", certificates.tls_ask, name="tls_ask"),
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path(
         "c/<slug:slug>/m/<uuid:code>/profile.mobileconfig",
         autoconfig_views.customer_profile,

@@ -9,7 +9,7 @@ Lookups go through one resolver with timeouts and a cache (dnspython).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -118,14 +118,33 @@ def _srv(resolver, domain: str, prefix: str, port: int | None, server: str) -> R
     return RecordCheck(name, "SRV", ok, found or "-", wanted)
 
 
+def _autodiscover_srv(resolver, domain: str) -> RecordCheck:
+    """Outlook's last try: an SRV record naming the portal. It needs no certificate for
+    autodiscover.<domain>, only the portal's own (Outlook asks the user once)."""
+    name = f"_autodiscover._tcp.{domain}"
+    portal, port = portal_host(), urlsplit(settings.PORTAL_URL).port or 443
+    records = _lookup(resolver, name, "SRV")
+    found = ", ".join(
+        f"{r.priority} {r.weight} {r.port} {str(r.target).rstrip('.') or '.'}" for r in records
+    )
+    ok = any(r.port == port and str(r.target).rstrip(".").lower() == portal for r in records)
+    # An SRV record names a host, never an address.
+    wanted = f"{name}. SRV 0 1 {port} {portal}." if portal_address() is None else ""
+    return RecordCheck(name, "SRV", ok, found or "-", wanted)
+
+
 def domain_dns_check(domain: MailDomain, nameserver: str | None = None) -> list[RecordCheck]:
     resolver = resolver_for(settings.DNS_NAMESERVER if nameserver is None else nameserver)
     name = domain.domain
     server = domain.server.hostname
-    checks = [
-        _points_at_portal(resolver, f"autoconfig.{name}"),
-        _points_at_portal(resolver, f"autodiscover.{name}"),
-    ]
+    autodiscover = _points_at_portal(resolver, f"autodiscover.{name}")
+    srv = _autodiscover_srv(resolver, name)
+    # Either route brings Outlook to the portal: one that works makes the other optional.
+    if srv.ok and not autodiscover.ok:
+        autodiscover = replace(autodiscover, ok=True)
+    elif autodiscover.ok and not srv.ok:
+        srv = replace(srv, ok=True)
+    checks = [_points_at_portal(resolver, f"autoconfig.{name}"), autodiscover, srv]
     checks += [_srv(resolver, name, prefix, port, server) for prefix, port in SRV_WANTED.items()]
     mx = sorted((r.preference, str(r.exchange).rstrip(".")) for r in _lookup(resolver, name, "MX"))
     checks.append(

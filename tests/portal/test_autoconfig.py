@@ -233,7 +233,7 @@ def test_profile_is_signed_when_a_certificate_is_configured(
     assert b"com.apple.mail.managed" in data  # the profile is inside
 
 
-def wsgi_get(path, query):
+def wsgi_get(path, query, host="localhost"):
     from portal.wsgi import application
 
     captured = {}
@@ -243,7 +243,7 @@ def wsgi_get(path, query):
 
     environ = {
         "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": None, "HTTP_HOST": "localhost",
+        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": None, "HTTP_HOST": host,
     }  # fmt: skip
     body = b"".join(application(environ, start_response))
     return captured["status"], captured["headers"], body

@@ -38,7 +38,7 @@ def test_which_portal_addresses_reach_the_portal(url, problem):
 def environment(**values) -> dict[str, str]:
     """This test run's environment with the production settings module and `values`
     (None removes a variable)."""
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "portal.settings", "SECRET_KEY": "t"}
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "portal.settings"}
     for name, value in values.items():
         if value is None:
             env.pop(name, None)

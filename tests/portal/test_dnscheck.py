@@ -44,6 +44,8 @@ def nameserver():
             "--local=/aaabb.co.jp/",
             "--local=/yamada.example/",
             "--local=/hosting.example/",
+            "--local=/sato.example/",
+            "--srv-host=_autodiscover._tcp.sato.example,portal.hosting.example,443,0,1",
             "--address=/portal.hosting.example/192.0.2.10",
             "--cname=autoconfig.aaabb.co.jp,portal.hosting.example",
             "--address=/autodiscover.aaabb.co.jp/192.0.2.99",
@@ -146,3 +148,41 @@ def test_staff_are_warned_when_the_portal_address_is_this_machine(
     settings.PORTAL_URL = "https://portal.hosting.example"
     page = client.get(reverse("domain_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "PORTAL_URL" not in page
+
+
+def test_outlooks_srv_record_naming_the_portal_is_accepted_instead_of_the_autodiscover_name(
+    domains, nameserver
+):
+    sato = MailDomain.objects.create(
+        customer=Customer.objects.create(slug="sato", name="S"),
+        domain="sato.example",
+        server=domains[0].server,
+    )
+    checks = by_name(domain_dns_check(sato))
+    assert checks[("_autodiscover._tcp.sato.example", "SRV")].ok is True
+    assert checks[("_autodiscover._tcp.sato.example", "SRV")].found == (
+        "0 1 443 portal.hosting.example"
+    )
+    assert checks[("autodiscover.sato.example", "A")].ok is True  # the SRV record suffices
+    assert checks[("autoconfig.sato.example", "A")].ok is False  # Thunderbird has no such route
+
+
+def test_the_srv_record_is_advised_where_outlook_cannot_find_the_portal(domains, nameserver):
+    wanted = [c.wanted for c in domain_dns_check(domains[1]) if not c.ok]
+    assert "_autodiscover._tcp.yamada.example. SRV 0 1 443 portal.hosting.example." in wanted
+    assert "autodiscover.yamada.example. CNAME portal.hosting.example." in wanted
+
+
+def test_no_srv_record_is_asked_for_when_the_autodiscover_name_already_points_at_the_portal(
+    domains, nameserver, settings
+):
+    settings.PORTAL_URL = "http://192.0.2.99:8000"  # autodiscover.aaabb.co.jp's address
+    checks = by_name(domain_dns_check(domains[0]))
+    assert checks[("autodiscover.aaabb.co.jp", "A")].ok is True
+    assert checks[("_autodiscover._tcp.aaabb.co.jp", "SRV")].ok is True
+
+
+def test_staff_read_that_the_srv_record_is_an_alternative(domains, client, support):
+    login_staff(client, support)
+    page = client.get(reverse("domain_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "an SRV record _autodiscover._tcp naming this portal is enough" in page

@@ -33,6 +33,9 @@ SIGNED_LINKS = {"campaign_link", "guide_link"}
 # Asked by mail programs before anyone logs in; they answer per domain, never per
 # mailbox (tests/portal/test_autoconfig.py).
 PUBLIC_BY_DESIGN = {"autoconfig", "autoconfig_well_known", "autodiscover", "autodiscover_cap"}
+# Machines' paths with no customer's data: health as ok/failing, aggregate metrics behind
+# a token (tests/portal/test_metrics.py), and Caddy's yes/no for a certificate.
+PUBLIC_BY_DESIGN |= {"healthz", "metrics", "tls_ask"}
 
 
 def named_routes(resolver=None, prefix=""):
