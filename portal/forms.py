@@ -56,6 +56,18 @@ class SheetForm(TextChecked, forms.Form):
             initial.update(mailbox.current_sheet.values.as_dict())
         return cls(data, initial=initial)
 
+    @classmethod
+    def with_recommended(cls, mailbox: Mailbox, data: Any, recommended: SheetValues) -> SheetForm:
+        """An unbound form holding the recommended sheet, with the login, protocol and
+        note as typed (or as stored) and a note saying where the values came from."""
+        initial: dict[str, Any] = {"username": mailbox.username, "protocol": mailbox.protocol}
+        for name in ("username", "protocol", "note"):
+            if data.get(name):
+                initial[name] = data[name]
+        initial.setdefault("note", str(_("Recommended settings applied.")))
+        initial.update(recommended.as_dict())
+        return cls(initial=initial)
+
     def clean_username(self) -> str:
         return _checked(parse_username, self.cleaned_data["username"])
 
