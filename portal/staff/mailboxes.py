@@ -1,7 +1,6 @@
-"""Staff pages: search, mailboxes with their sheet history, sheet edits, customers, registry."""
+"""Staff pages: search, mailboxes with their sheet history, sheet edits, registry."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -130,19 +129,6 @@ def staff_sheet_edit(request, code):
         request,
         "staff/sheet_edit.html",
         {"mailbox": mailbox, "form": form, "recommended": recommended},
-    )
-
-
-@staff_required
-def staff_customer(request, slug):
-    customer = get_object_or_404(Customer, slug=slug)
-    mailboxes = customer.mailboxes.select_related("current_sheet")
-    page = Paginator(mailboxes, 50).get_page(request.GET.get("page"))
-    members = customer.memberships.select_related("user").order_by("user__username")
-    return render(
-        request,
-        "staff/customer.html",
-        {"customer": customer, "page": page, "members": members},
     )
 
 
