@@ -6,9 +6,9 @@ from portal import customer, guide_views
 from portal.audit import views as audit_views
 from portal.autoconfig import views as autoconfig_views
 from portal.campaigns import views as campaign_views
+from portal.invitations import views as invitation_views
 from portal.logins import passwords, two_factor
 from portal.logins.lockout import LoginForm
-from portal.invitations import views as invitation_views
 from portal.staff import customers, domains, endpoints, findings, imports, mailboxes
 
 urlpatterns = [
