@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.forms import SetPasswordForm
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,7 @@ def invitation_accept(request, code, token):
     invitation = get_object_or_404(Invitation.objects.select_related("user", "customer"), code=code)
     state = lifecycle.invitation_check(invitation, token)
     if state == lifecycle.BROKEN:
-        return render(request, "404.html", status=404)
+        raise Http404
     form = None
     if state == lifecycle.VALID:
         form = SetPasswordForm(invitation.user, request.POST if request.method == "POST" else None)
