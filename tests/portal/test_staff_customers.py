@@ -4,10 +4,14 @@ saved; every change is in the audit log."""
 
 import pytest
 from django.urls import reverse
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from accounts.models import Customer, MailDomain, ServerName
 from portal.audit.models import AuditEntry
+from portal.invitations.models import Invitation
 from tests.conftest import login_staff
+from tests.test_fuzzing import FUZZ, nasty_text
 
 
 @pytest.fixture
@@ -228,3 +232,60 @@ def test_the_customer_page_lists_its_mail_domains_with_links_to_edit(
     assert reverse("mail_domain_edit", kwargs={"slug": "alpha", "domain": "alpha.example"}) in page
     assert reverse("mail_domain_new", kwargs={"slug": "alpha"}) in page
     assert reverse("customer_edit", kwargs={"slug": "alpha"}) in page
+
+
+CUSTOMER_FIELDS = ["slug", "name", "language", "contact_emails"]
+DOMAIN_FIELDS = ["domain", "protocol", "login", "login_format"]
+
+
+def customers_snapshot() -> list:
+    return list(Customer.objects.order_by("pk").values_list(*CUSTOMER_FIELDS))
+
+
+@FUZZ
+@given(changes=st.dictionaries(st.sampled_from(CUSTOMER_FIELDS), nasty_text, max_size=3))
+@example(changes={"contact_emails": "ok@gamma.example\n\x00@gamma.example"})
+@example(changes={"name": "ガンマ\x00電機"})
+def test_the_customer_form_saves_whole_or_not_at_all(changes, client, support, alpha):
+    login_staff(client, support)
+    for url in (reverse("customer_new"), reverse("customer_edit", kwargs={"slug": "alpha"})):
+        before = customers_snapshot()
+        response = (
+            new_customer(client, **changes)
+            if "new" in url
+            else post(client, url, {"name": "x", "language": "ja", "contact_emails": "", **changes})
+        )
+        assert response.status_code == 200
+        if "form" in (response.context or {}):
+            assert customers_snapshot() == before
+
+
+@FUZZ
+@given(changes=st.dictionaries(st.sampled_from(DOMAIN_FIELDS), nasty_text, max_size=3))
+@example(changes={"login": "fixed", "login_format": "{local}\x00"})
+def test_the_mail_domain_form_saves_whole_or_not_at_all(
+    changes, client, support, alpha, current_server
+):
+    login_staff(client, support)
+    url = reverse("mail_domain_new", kwargs={"slug": "alpha"})
+    response = post(client, url, domain_data(current_server, **changes))
+    assert response.status_code == 200
+    if "form" in (response.context or {}):
+        assert not MailDomain.objects.exists()
+    MailDomain.objects.all().delete()
+
+
+@FUZZ
+@given(email=nasty_text, username=nasty_text)
+@example(email="a\x00@gamma.example", username="")
+@example(email="new@alpha.example", username="n\x00")
+def test_the_invitation_form_never_fails_with_a_server_error(
+    email, username, client, support, alpha
+):
+    login_staff(client, support)
+    url = reverse("invitation_new", kwargs={"slug": "alpha"})
+    response = post(client, url, {"email": email, "username": username})
+    assert response.status_code == 200
+    if "form" in (response.context or {}):
+        assert not Invitation.objects.exists()
+    Invitation.objects.all().delete()
