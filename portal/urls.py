@@ -100,6 +100,11 @@ urlpatterns = [
     ),
     path("staff/customers/<slug:slug>/invite/", customers.invitation_new, name="invitation_new"),
     path(
+        "staff/customers/<slug:slug>/members/<str:username>/remove/",
+        customers.member_remove,
+        name="member_remove",
+    ),
+    path(
         "staff/customers/<slug:slug>/invitations/<uuid:code>/resend/",
         customers.invitation_resend,
         name="invitation_resend",

@@ -29,6 +29,7 @@ class AuditEntry(models.Model):
         MAIL_DOMAIN_CHANGE = "mail-domain-change", _("Mail domains changed")
         INVITATION_SEND = "invitation-send", _("Invitation sent")
         INVITATION_ACCEPT = "invitation-accept", _("Invitation accepted")
+        MEMBER_REMOVE = "member-remove", _("Person's access to a customer removed")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The person, and their name as it was: entries outlive accounts.

@@ -1,5 +1,5 @@
-"""Staff pages of a customer: its details and contacts, its mail domains, and
-invitations for people to log in — without the Django admin."""
+"""Staff pages of a customer: its details and contacts, its mail domains, and who
+may log in (invitations, removing access) — without the Django admin."""
 
 from smtplib import SMTPException
 
@@ -127,6 +127,28 @@ def mail_domain_delete(request, slug, domain):
         detail={"how": "deleted"},
     )
     messages.success(request, _("The mail domain %(domain)s was removed.") % {"domain": domain})
+    return redirect("staff_customer", slug=customer.slug)
+
+
+@staff_required
+@require_POST
+def member_remove(request, slug, username):
+    """The person no longer sees this customer's pages (their login stays, with any
+    other customers it belongs to)."""
+    customer = get_object_or_404(Customer, slug=slug)
+    membership = get_object_or_404(
+        customer.memberships.select_related("user"), user__username=username
+    )
+    membership.delete()
+    audit_record(
+        action=AuditEntry.Action.MEMBER_REMOVE,
+        request=request,
+        customer=customer,
+        target=username,
+    )
+    messages.success(
+        request, _("%(name)s can no longer see this customer's pages.") % {"name": username}
+    )
     return redirect("staff_customer", slug=customer.slug)
 
 

@@ -140,6 +140,7 @@ COVERED_ELSEWHERE = {
     "mail_domain_edit",
     "mail_domain_delete",
     "invitation_resend",
+    "member_remove",
 }
 
 
@@ -221,12 +222,14 @@ def test_customer_admin_pages_are_staff_only(client, alpha_person, support, alph
     posts = [
         reverse("mail_domain_delete", kwargs=domain),
         reverse("invitation_resend", kwargs={"slug": "alpha", "code": invitation.code}),
+        reverse("member_remove", kwargs={"slug": "alpha", "username": alpha_person.username}),
     ]
     client.force_login(alpha_person)
     assert client.get(page).status_code == 403
     for url in [page, *posts]:
         assert client.post(url).status_code == 403
     assert MailDomain.objects.exists()
+    assert alpha_person.memberships.exists()
     login_staff(client, support)
     assert client.get(page).status_code == 200
     for url in posts:

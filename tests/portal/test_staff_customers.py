@@ -289,3 +289,23 @@ def test_the_invitation_form_never_fails_with_a_server_error(
     if "form" in (response.context or {}):
         assert not Invitation.objects.exists()
     Invitation.objects.all().delete()
+
+
+def test_staff_remove_a_persons_access_and_the_person_sees_the_customer_no_more(
+    client, support, alpha, beta, django_user_model, alpha_mailbox
+):
+    from tests.conftest import make_person
+
+    person = make_person(django_user_model, "hanako", alpha, beta)
+    login_staff(client, support)
+    url = reverse("member_remove", kwargs={"slug": "alpha", "username": "hanako"})
+
+    page = post(client, url, {}).content.decode()
+
+    assert "hanako can no longer see this customer&#x27;s pages." in page
+    assert list(person.memberships.values_list("customer__slug", flat=True)) == ["beta"]
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.MEMBER_REMOVE)
+    assert (entry.actor_name, entry.customer, entry.target) == ("sue", alpha, "hanako")
+    assert client.post(url).status_code == 404
+    client.force_login(person)
+    assert client.get(reverse("customer_home", kwargs={"slug": "alpha"})).status_code == 404
