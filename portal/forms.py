@@ -188,27 +188,44 @@ class MailDomainForm(TextChecked, forms.ModelForm):
 
 
 class InvitationForm(TextChecked, forms.Form):
-    """Whom to invite: an e-mail address, and a login name (the address unless given)."""
+    """Whom to invite: an e-mail address, and a login name (the address unless given).
+
+    An address of a customer login that exists already (a person of another customer)
+    gives that login access here too: `existing` holds it then."""
 
     email = forms.CharField(label=_("e-mail address"), max_length=254)
     username = forms.CharField(
         label=_("login name"),
         max_length=150,
         required=False,
-        help_text=_("Leave empty to use the e-mail address."),
+        help_text=_(
+            "Leave empty to use the e-mail address. A person who already has a login keeps it."
+        ),
     )
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer, self.existing = customer, None
 
     def clean_email(self) -> str:
         email = _checked(normalize_email, self.cleaned_data["email"])
-        if get_user_model().objects.filter(email__iexact=email).exists():
+        logins = list(get_user_model().objects.filter(email__iexact=email)[:2])
+        if len(logins) > 1:
             raise forms.ValidationError(
-                _("This address already has a login; invite another address.")
+                _("Several logins use this address; ask a staff admin to sort them out.")
             )
+        if logins:
+            login = logins[0]
+            if login.is_staff or login.is_superuser:
+                raise forms.ValidationError(_("This address belongs to a staff login."))
+            if login.memberships.filter(customer=self.customer).exists():
+                raise forms.ValidationError(_("This person can already see this customer's pages."))
+            self.existing = login
         return email
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if "email" not in cleaned:
+        if "email" not in cleaned or self.existing is not None:
             return cleaned
         username = cleaned.get("username", "").strip() or cleaned["email"]
         users = get_user_model()

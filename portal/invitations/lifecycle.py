@@ -97,6 +97,30 @@ def invitation_message(invitation: Invitation) -> tuple[str, str]:
         )
 
 
+def member_add(customer: Customer, user: Any) -> None:
+    """Give a login that exists already access to `customer` too, and tell the person."""
+    Membership.objects.create(user=user, customer=customer)
+    lang = lifecycle.customer_language(customer)
+    with translation.override(lang):
+        values = {
+            "customer_name": customer.name,
+            "username": user.get_username(),
+            "link": lifecycle.portal_link(reverse("customer_home", args=[customer.slug])),
+        }
+        subject, body = lifecycle.message_fill(
+            _("You can now see the mail settings of {customer_name}"),
+            _(
+                "Dear {customer_name},\n\n"
+                "Your login to the Mail Settings Portal ({username}) can now also see the "
+                "mail settings of {customer_name}. Log in as usual:\n"
+                "{link}\n\n"
+                "If you did not expect this message, please contact us."
+            ),
+            values,
+        )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
 def invitation_send(invitation: Invitation) -> None:
     """Mail the invitation (raises what the mail server raises)."""
     subject, body = invitation_message(invitation)

@@ -168,20 +168,41 @@ def _invitation_mail(request, invitation: Invitation, how: str) -> None:
 MAIL_FAILED = (SMTPException, OSError)
 
 
+def _invite(request, customer: Customer, form: InvitationForm) -> str:
+    """Invite the person the form names (a new login, or access for one that exists
+    already) and mail them; returns what to tell staff. Call inside a transaction: if
+    the mail server refuses, the caller rolls everything back."""
+    if (login := form.existing) is not None:
+        invitations.member_add(customer, login)
+        audit_record(
+            action=AuditEntry.Action.INVITATION_SEND,
+            request=request,
+            customer=customer,
+            target=login.email,
+            detail={"how": "existing login added", "login": login.get_username()},
+        )
+        return _(
+            "%(name)s already had a login and can now see this customer's pages; "
+            "a notice was mailed to %(address)s."
+        ) % {"name": login.get_username(), "address": login.email}
+    invitation = invitations.invitation_create(
+        customer,
+        email=form.cleaned_data["email"],
+        username=form.cleaned_data["username"],
+        by=request.user,
+    )
+    _invitation_mail(request, invitation, "sent")
+    return _("The invitation was sent to %(address)s.") % {"address": invitation.email}
+
+
 @staff_required
 def invitation_new(request, slug):
     customer = get_object_or_404(Customer, slug=slug)
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                invitation = invitations.invitation_create(
-                    customer,
-                    email=form.cleaned_data["email"],
-                    username=form.cleaned_data["username"],
-                    by=request.user,
-                )
-                _invitation_mail(request, invitation, "sent")
+                done = _invite(request, customer, form)
         except MAIL_FAILED as error:
             form.add_error(
                 None,
@@ -189,10 +210,7 @@ def invitation_new(request, slug):
                 % {"error": error.__class__.__name__},
             )
         else:
-            messages.success(
-                request,
-                _("The invitation was sent to %(address)s.") % {"address": invitation.email},
-            )
+            messages.success(request, done)
             return redirect("staff_customer", slug=customer.slug)
     return render(
         request,

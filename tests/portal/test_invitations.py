@@ -191,7 +191,7 @@ def test_an_english_customer_gets_the_invitation_in_english(client, support, gam
     ("data", "field", "message"),
     [
         ({"email": "not an address"}, "email", "is not a valid e-mail address"),
-        ({"email": "alice@people.example"}, "email", "This address already has a login"),
+        ({"email": "sue@hosting.example"}, "email", "This address belongs to a staff login."),
         (
             {"email": "new@gamma.example", "username": "alice"},
             "username",
@@ -225,3 +225,34 @@ def test_a_refused_mail_leaves_no_login_and_no_invitation(client, support, gamma
     assert not Customer.objects.get(slug="gamma").memberships.exists()
     assert not get_user_model().objects.filter(username="keiri").exists()
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.INVITATION_SEND).exists()
+
+
+def test_a_person_with_a_login_of_another_customer_is_given_access_and_told(
+    client, support, gamma, alpha_person
+):
+    page = invite(client, support, gamma, email="alice@people.example", username="ignored")
+
+    assert (
+        "alice already had a login and can now see this customer&#x27;s pages; "
+        "a notice was mailed to alice@people.example." in page.content.decode()
+    )
+    assert set(alpha_person.memberships.values_list("customer__slug", flat=True)) == {
+        "alpha",
+        "gamma",
+    }
+    assert alpha_person.has_usable_password()
+    assert not Invitation.objects.exists()
+    [message] = mail.outbox
+    assert message.to == ["alice@people.example"]
+    assert message.body.startswith("ガンマ電機 ご担当者様")
+    assert f"{PORTAL}/c/gamma/" in message.body
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.INVITATION_SEND)
+    assert entry.detail == {"how": "existing login added", "login": "alice"}
+
+
+def test_a_person_who_already_sees_the_customer_is_not_invited_again(
+    client, support, alpha, alpha_person
+):
+    response = invite(client, support, alpha, email="alice@people.example")
+    assert "This person can already see this customer&#x27;s pages." in response.content.decode()
+    assert mail.outbox == []
