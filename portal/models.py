@@ -13,3 +13,4 @@ from portal.campaigns.models import (  # noqa: F401
     SendClock,
     default_reminders,  # named by migration 0001
 )
+from portal.invitations.models import Invitation  # noqa: F401

@@ -405,6 +405,8 @@ if "ALLOWED_HOSTS" not in env.ENVIRON and (_portal_host := urlsplit(PORTAL_URL).
     ALLOWED_HOSTS.append(f"[{_portal_host}]" if ":" in _portal_host else _portal_host)
 # Signed guide links that staff mail to a customer open the guide without a login this long.
 GUIDE_LINK_DAYS = env.int("GUIDE_LINK_DAYS", default=30)
+# How long the link in an invitation to log in works (it works once).
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 # Every message to customers is signed with the company's name and optional further lines
 # (e.g. the support desk's telephone; "\n" starts a new line).
 PORTAL_SENDER_NAME = env.str(

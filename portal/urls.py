@@ -6,9 +6,10 @@ from portal import certificates, customer, guide_views, health, metrics
 from portal.audit import views as audit_views
 from portal.autoconfig import views as autoconfig_views
 from portal.campaigns import views as campaign_views
+from portal.invitations import views as invitation_views
 from portal.logins import passwords, two_factor
 from portal.logins.lockout import LoginForm
-from portal.staff import domains, endpoints, findings, imports, mailboxes
+from portal.staff import customers, domains, endpoints, findings, imports, mailboxes
 
 urlpatterns = [
     path("", customer.home, name="home"),
@@ -28,6 +29,11 @@ urlpatterns = [
     path("c/<slug:slug>/m/<uuid:code>/sheet/", guide_views.customer_sheet, name="customer_sheet"),
     path("l/<str:token>/", campaign_views.campaign_link, name="campaign_link"),
     path("g/<str:token>/", campaign_views.guide_link, name="guide_link"),
+    path(
+        "invite/<uuid:code>/<str:token>/",
+        invitation_views.invitation_accept,
+        name="invitation_accept",
+    ),
     path("mail/config-v1.1.xml", autoconfig_views.thunderbird, name="autoconfig"),
     path(
         ".well-known/autoconfig/mail/config-v1.1.xml",
@@ -77,7 +83,35 @@ urlpatterns = [
     path("staff/mailboxes/<uuid:code>/sheet/", guide_views.staff_sheet, name="staff_sheet"),
     path("staff/mailboxes/<uuid:code>/", mailboxes.staff_mailbox, name="staff_mailbox"),
     path("staff/mailboxes/<uuid:code>/edit/", mailboxes.staff_sheet_edit, name="staff_sheet_edit"),
-    path("staff/customers/<slug:slug>/", mailboxes.staff_customer, name="staff_customer"),
+    path("staff/customers/new/", customers.customer_edit, name="customer_new"),
+    path("staff/customers/<slug:slug>/", customers.staff_customer, name="staff_customer"),
+    path("staff/customers/<slug:slug>/edit/", customers.customer_edit, name="customer_edit"),
+    path(
+        "staff/customers/<slug:slug>/domains/new/",
+        customers.mail_domain_edit,
+        name="mail_domain_new",
+    ),
+    path(
+        "staff/customers/<slug:slug>/domains/<str:domain>/",
+        customers.mail_domain_edit,
+        name="mail_domain_edit",
+    ),
+    path(
+        "staff/customers/<slug:slug>/domains/<str:domain>/delete/",
+        customers.mail_domain_delete,
+        name="mail_domain_delete",
+    ),
+    path("staff/customers/<slug:slug>/invite/", customers.invitation_new, name="invitation_new"),
+    path(
+        "staff/customers/<slug:slug>/members/<str:username>/remove/",
+        customers.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "staff/customers/<slug:slug>/invitations/<uuid:code>/resend/",
+        customers.invitation_resend,
+        name="invitation_resend",
+    ),
     path("staff/servers/", mailboxes.staff_servers, name="staff_servers"),
     path("staff/audit/", audit_views.audit_list, name="audit_list"),
     path("staff/audit/export.csv", audit_views.audit_export, name="audit_export"),

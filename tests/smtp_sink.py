@@ -5,8 +5,17 @@ from __future__ import annotations
 import socket
 import threading
 from email import message_from_bytes
+from email.message import Message
 
 from aiosmtpd.controller import Controller
+
+
+def _text(message: Message) -> str:
+    """The message's text/plain part, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    return ""
 
 
 class Sink:
@@ -22,6 +31,7 @@ class Sink:
                     "message_id": message["Message-ID"],
                     "to": list(envelope.rcpt_tos),
                     "subject": message["Subject"],
+                    "body": _text(message),
                 }
             )
         return "250 OK"

@@ -24,6 +24,12 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("Export downloaded")
         GUIDE_LINK_SENT = "guide-link-sent", _("Guide link sent")
         CUSTOMER_CONFIRM = "customer-confirm", _("Customer confirmed a change")
+        CUSTOMER_ADD = "customer-add", _("Customer added")
+        CUSTOMER_CHANGE = "customer-change", _("Customer changed")
+        MAIL_DOMAIN_CHANGE = "mail-domain-change", _("Mail domains changed")
+        INVITATION_SEND = "invitation-send", _("Invitation sent")
+        INVITATION_ACCEPT = "invitation-accept", _("Invitation accepted")
+        MEMBER_REMOVE = "member-remove", _("Person's access to a customer removed")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The person, and their name as it was: entries outlive accounts.

@@ -1,7 +1,6 @@
-"""Staff pages: search, mailboxes with their sheet history, sheet edits, customers, registry."""
+"""Staff pages: search, mailboxes with their sheet history, sheet edits, registry."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,7 +12,7 @@ from accounts.models import (
     mailbox_settings_save,
 )
 from checks.findings import open_findings
-from checks.fixes import code_labels, explanation, sheet_comparison
+from checks.fixes import code_labels, explanation, recommended_sheet, sheet_comparison
 from portal.access import staff_required
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
@@ -86,6 +85,21 @@ def staff_mailbox(request, code):
 @staff_required
 def staff_sheet_edit(request, code):
     mailbox = _mailbox(code)
+    recommended = recommended_sheet(mailbox)
+    if recommended is not None and recommended == mailbox.current_sheet.values:
+        recommended = None
+    if request.method == "POST" and "recommended" in request.POST and recommended is not None:
+        # The second button fills the form; staff still review it and save.
+        form = SheetForm.with_recommended(mailbox, request.POST, recommended)
+        messages.info(
+            request,
+            _("The form now holds the recommended settings. Check them, then save."),
+        )
+        return render(
+            request,
+            "staff/sheet_edit.html",
+            {"mailbox": mailbox, "form": form, "recommended": recommended},
+        )
     form = SheetForm.for_mailbox(mailbox, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         sheet = mailbox_settings_save(
@@ -111,19 +125,10 @@ def staff_sheet_edit(request, code):
                 request, _("Saved as version %(version)d.") % {"version": sheet.version}
             )
         return redirect("staff_mailbox", code=mailbox.code)
-    return render(request, "staff/sheet_edit.html", {"mailbox": mailbox, "form": form})
-
-
-@staff_required
-def staff_customer(request, slug):
-    customer = get_object_or_404(Customer, slug=slug)
-    mailboxes = customer.mailboxes.select_related("current_sheet")
-    page = Paginator(mailboxes, 50).get_page(request.GET.get("page"))
-    members = customer.memberships.select_related("user").order_by("user__username")
     return render(
         request,
-        "staff/customer.html",
-        {"customer": customer, "page": page, "members": members},
+        "staff/sheet_edit.html",
+        {"mailbox": mailbox, "form": form, "recommended": recommended},
     )
 
 

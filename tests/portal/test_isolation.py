@@ -30,6 +30,9 @@ NO_IDS = {"home"}
 # tests/portal/test_guide_mail.py check that a link shows only its mailbox and that
 # tampered or expired links open nothing.
 SIGNED_LINKS = {"campaign_link", "guide_link"}
+# An invitation's link sets one invited login's password once (tests/portal/test_invitations.py:
+# a tampered link is a 404, a used or expired one says so).
+SIGNED_LINKS |= {"invitation_accept"}
 # Asked by mail programs before anyone logs in; they answer per domain, never per
 # mailbox (tests/portal/test_autoconfig.py).
 PUBLIC_BY_DESIGN = {"autoconfig", "autoconfig_well_known", "autodiscover", "autodiscover_cap"}
@@ -94,6 +97,10 @@ def staff_urls(mailbox, endpoint):
         reverse("staff_mailbox", kwargs={"code": mailbox.code}),
         reverse("staff_sheet_edit", kwargs={"code": mailbox.code}),
         reverse("staff_customer", kwargs={"slug": mailbox.customer.slug}),
+        reverse("customer_new"),
+        reverse("customer_edit", kwargs={"slug": mailbox.customer.slug}),
+        reverse("mail_domain_new", kwargs={"slug": mailbox.customer.slug}),
+        reverse("invitation_new", kwargs={"slug": mailbox.customer.slug}),
         reverse("staff_servers"),
         reverse("import_list"),
         reverse("import_template", kwargs={"kind": "sheets"}),
@@ -132,6 +139,11 @@ COVERED_ELSEWHERE = {
     "audit_list",
     "audit_export",
     "campaign_test_message",
+    # Need a mail domain or an invitation: test_customer_admin_pages_are_staff_only below.
+    "mail_domain_edit",
+    "mail_domain_delete",
+    "invitation_resend",
+    "member_remove",
 }
 
 
@@ -199,3 +211,29 @@ def test_campaign_pages_are_staff_only(client, alpha_person, support):
     login_staff(client, support)
     for url in urls:
         assert client.get(url).status_code == 200
+
+
+def test_customer_admin_pages_are_staff_only(client, alpha_person, support, alpha):
+    from accounts.models import MailDomain, ServerName
+    from portal.invitations.lifecycle import invitation_create
+
+    server = ServerName.objects.create(hostname="mail.hosting.example", status="current")
+    MailDomain.objects.create(customer=alpha, domain="alpha.example", server=server)
+    invitation = invitation_create(alpha, email="new@alpha.example", username="newbie")
+    domain = {"slug": "alpha", "domain": "alpha.example"}
+    page = reverse("mail_domain_edit", kwargs=domain)
+    posts = [
+        reverse("mail_domain_delete", kwargs=domain),
+        reverse("invitation_resend", kwargs={"slug": "alpha", "code": invitation.code}),
+        reverse("member_remove", kwargs={"slug": "alpha", "username": alpha_person.username}),
+    ]
+    client.force_login(alpha_person)
+    assert client.get(page).status_code == 403
+    for url in [page, *posts]:
+        assert client.post(url).status_code == 403
+    assert MailDomain.objects.exists()
+    assert alpha_person.memberships.exists()
+    login_staff(client, support)
+    assert client.get(page).status_code == 200
+    for url in posts:
+        assert client.get(url).status_code == 405

@@ -175,3 +175,75 @@ def test_registry_page_lists_names_and_replacements(staff_client):
     page = staff_client.get(reverse("staff_servers"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "pop.hosting.example" in page
     assert "legacy" in page
+
+
+@pytest.fixture
+def registry(db):
+    current = ServerName.objects.create(hostname="mail.hosting.example", status="current")
+    for legacy in ("pop.hosting.example", "smtp.hosting.example"):
+        ServerName.objects.create(hostname=legacy, status="legacy", replaced_by=current)
+
+
+def test_fill_in_recommended_puts_the_recommended_sheet_in_the_form_without_saving(
+    staff_client, registry, beta_mailbox
+):
+    url = reverse("staff_sheet_edit", kwargs={"code": beta_mailbox.code})
+    assert (
+        "Fill in the recommended settings"
+        in staff_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+
+    response = edit(
+        staff_client,
+        beta_mailbox,
+        recommended="1",
+        username="sales-typed",
+        incoming_host="pop.hosting.example",
+        incoming_port="110",
+        incoming_security="none",
+        outgoing_host="smtp.hosting.example",
+        outgoing_port="25",
+        outgoing_security="none",
+        smtp_auth="pop-before-smtp",
+    )
+
+    form = response.context["form"]
+    assert not form.is_bound
+    assert {name: form[name].value() for name in ("incoming_host", "incoming_port")} == {
+        "incoming_host": "mail.hosting.example",
+        "incoming_port": 995,
+    }
+    assert (form["outgoing_port"].value(), form["outgoing_security"].value()) == (465, "ssl")
+    assert form["smtp_auth"].value() == "smtp-auth"
+    assert form["username"].value() == "sales-typed"
+    page = response.content.decode()
+    assert "The form now holds the recommended settings. Check them, then save." in page
+    assert 'value="995"' in page
+    assert Mailbox.objects.get(pk=beta_mailbox.pk).sheets.count() == 1
+
+
+def test_saving_the_filled_in_form_records_the_recommended_sheet(
+    staff_client, registry, beta_mailbox
+):
+    response = edit(staff_client, beta_mailbox, recommended="1")
+    form = response.context["form"]
+    data = {name: form[name].value() for name in form.fields}
+
+    page = edit(staff_client, beta_mailbox, **data).content.decode()
+
+    assert "Saved as version 2." in page
+    sheet = Mailbox.objects.get(pk=beta_mailbox.pk).current_sheet
+    assert (sheet.incoming_host, sheet.incoming_port, sheet.outgoing_port) == (
+        "mail.hosting.example",
+        995,
+        465,
+    )
+    assert sheet.note == "Recommended settings applied."
+
+
+def test_a_mailbox_already_on_the_recommended_settings_offers_no_fill_in(
+    staff_client, registry, alpha_mailbox
+):
+    url = reverse("staff_sheet_edit", kwargs={"code": alpha_mailbox.code})
+    page = staff_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Fill in the recommended settings" not in page
