@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from checks.models import Endpoint, Finding, FindingSummary
 from checks.probes import NOT_ALLOWED
@@ -239,6 +240,38 @@ def fingerprint() -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def findings_pending_mark() -> None:
+    """Note, in the transaction that changes them, that inputs of the findings changed
+    after the last full recompute (the earliest such time is kept until one runs)."""
+    now = timezone.now()
+    if not FindingSummary.objects.filter(pk=1, pending_since__isnull=True).update(
+        pending_since=now
+    ):
+        FindingSummary.objects.get_or_create(pk=1, defaults={"pending_since": now})
+
+
+def findings_recompute_later() -> None:
+    """A full recompute by a worker once this transaction commits; until it has run,
+    everything that shows findings says that they are pending."""
+    from checks.tasks import findings_recompute_all
+
+    findings_pending_mark()
+    transaction.on_commit(findings_recompute_all.delay)
+
+
+def findings_pending_since() -> datetime | None:
+    """When inputs changed after the last full recompute; None when the findings are current."""
+    return FindingSummary.objects.filter(pk=1).values_list("pending_since", flat=True).first()
+
+
+def pending_text(since: datetime) -> str:
+    """The notice for exports and the command line (pages use includes/findings_pending.html)."""
+    return _(
+        "Findings recompute pending since %(since)s: inputs changed after the last full"
+        " recompute, so these findings may be out of date."
+    ) % {"since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M")}
+
+
 def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = False) -> bool:
     """Recompute the findings of some mailboxes, or of all (None). Returns False when
     a full recompute found nothing changed since the last one and did nothing."""
@@ -248,6 +281,9 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
         if mailbox_ids is None:
             inputs = fingerprint()
             if not force and summary.fingerprint == inputs:
+                if summary.pending_since is not None:
+                    summary.pending_since = None  # the inputs came back to what was computed
+                    summary.save(update_fields=["pending_since"])
                 return False
         sql, params = _wanted_sql(mailbox_ids)
         with connection.cursor() as cursor:
@@ -262,6 +298,7 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
             summary.counts = summary_counts()
             summary.fingerprint = inputs
             summary.computed_at = now
+            summary.pending_since = None
         else:
             summary.counts = _merged(summary.counts, delta)
             summary.fingerprint = ""  # the sheets changed: the next full run must look

@@ -23,6 +23,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.models import Mailbox, ServerName
+from checks.findings import findings_recompute_later
 from checks.models import Endpoint, Sweep, SweepBatch
 from checks.probes import Endpoint as Target
 from checks.probes import ProbeOptions, probe_many
@@ -274,14 +275,14 @@ def _batch_done(batch: SweepBatch) -> bool:
 
 
 def sweep_finish(sweep_id: int) -> None:
-    from checks.tasks import events_mail, findings_recompute_all
+    from checks.tasks import events_mail
 
     finished = Sweep.objects.filter(pk=sweep_id, status=Sweep.Status.RUNNING).update(
         status=Sweep.Status.FINISHED, finished_at=timezone.now()
     )
     if finished:
         transaction.on_commit(events_mail.delay)
-        transaction.on_commit(findings_recompute_all.delay)
+        findings_recompute_later()
 
 
 def endpoint_check(endpoint_id: int) -> None:
@@ -293,6 +294,4 @@ def endpoint_check(endpoint_id: int) -> None:
     with transaction.atomic():
         results_record(outcomes, sweep=None, at=timezone.now())
         Endpoint.objects.filter(pk=endpoint_id).update(check_requested_at=None)
-        from checks.tasks import findings_recompute_all
-
-        transaction.on_commit(findings_recompute_all.delay)
+        findings_recompute_later()
