@@ -89,9 +89,13 @@ def csv_lines(
     *,
     bom: bool = False,
     columns: tuple[str, ...] = EXPORT_COLUMNS,
+    notice: str = "",
 ) -> Iterator[str]:
-    """CSV text a line at a time; with `bom`, Excel in Japan reads the UTF-8 right."""
+    """CSV text a line at a time; with `bom`, Excel in Japan reads the UTF-8 right; a
+    `notice` (findings pending) is a row of its own above the header, where people look."""
     buffer = io.StringIO()
+    if notice:
+        csv.writer(buffer, lineterminator="\r\n").writerow([cell_safe(f"# {notice}")])
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     yield ("\ufeff" if bom else "") + buffer.getvalue()

@@ -10,14 +10,17 @@ Python. The SQL is plain enough for PostgreSQL and SQLite alike.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from checks.models import Endpoint, Finding, FindingSummary
 from checks.probes import NOT_ALLOWED
@@ -96,6 +99,12 @@ VALUE_COLUMNS = {"s.host": "f.host", "s.port": "f.port_value", "r.error": "f.err
                  "r.cert_not_after": "f.expiry_value", "r.tls_version": "f.tls_value", "''": "''"}  # fmt: skip
 WANTED, CODES_TABLE, GONE, NEW = "finding_wanted", "finding_codes", "finding_gone", "finding_new"
 COLUMNS = "mailbox_id, customer_id, side, code, severity, host, value"
+FINDINGS = "checks_finding"
+FINDING_EXTRA = ", first_seen, last_seen, resolved_at"
+FINDING_EXTRA_VALUES = ", %(now)s, %(now)s, NULL"
+# The first-ever full computation (no findings at all) writes straight into the table,
+# its secondary indexes and foreign keys made again after the insert (bench/README.md).
+BULK_FIRST_FILL = True
 SAME = (
     "f.mailbox_id = w.mailbox_id AND f.side = w.side AND f.code = w.code"
     " AND f.host = w.host AND f.value = w.value"
@@ -106,7 +115,9 @@ def _id_list(ids: list[int]) -> str:
     return ", ".join(str(int(pk)) for pk in ids) or "NULL"
 
 
-def _wanted_sql(mailbox_ids: list[int] | None) -> tuple[str, dict]:
+def _wanted_sql(mailbox_ids: list[int] | None, *, into: str = WANTED) -> tuple[str, dict]:
+    """The statement that writes the wanted findings into the temporary table, or (the
+    first fill) straight into checks_finding as open findings seen now."""
     where = f"WHERE m.id IN ({_id_list(mailbox_ids)})" if mailbox_ids is not None else ""
     now = timezone.now()
     params = {
@@ -130,12 +141,52 @@ def _wanted_sql(mailbox_ids: list[int] | None) -> tuple[str, dict]:
         # (PostgreSQL 12+, SQLite 3.35+).
         f"WITH sides AS ({SIDES.format(where=where)}),"
         f" flagged AS MATERIALIZED ({FLAGGED.format(mask=mask)}) "
-        f"INSERT INTO {WANTED} ({COLUMNS}) "
+        f"INSERT INTO {into} ({COLUMNS}{FINDING_EXTRA if into == FINDINGS else ''}) "
         f"SELECT f.mailbox_id, f.customer_id, f.side, c.code, c.severity, f.host,"
-        f" COALESCE({value}, '') FROM flagged f JOIN {CODES_TABLE} c ON (f.mask & c.bit) <> 0"
-        " WHERE f.mask <> 0"
+        f" COALESCE({value}, ''){FINDING_EXTRA_VALUES if into == FINDINGS else ''}"
+        f" FROM flagged f JOIN {CODES_TABLE} c ON (f.mask & c.bit) <> 0 WHERE f.mask <> 0"
     )
     return sql, params
+
+
+@contextlib.contextmanager
+def _indexes_after(cursor) -> Iterator[None]:
+    """On PostgreSQL, drop checks_finding's secondary indexes and foreign keys for the
+    body (a bulk insert into the empty table) and make them again after it: building an
+    index once and checking a foreign key with one join is far cheaper than keeping
+    them up row by row (and deferred key checks queue an event per row). The table is
+    locked until the transaction ends, so nobody sees it without them."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema()"
+        " AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+        " WHERE c.conrelid = %s::regclass AND c.conname = i.indexname)",
+        [FINDINGS, FINDINGS],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype = 'f'",
+        [FINDINGS],
+    )
+    keys = cursor.fetchall()
+    # Keys changed while checks deferred in this transaction still wait are refused
+    # ("pending trigger events"): run those checks now, and defer again after.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each index sorted in memory
+    for name, _definition in keys:
+        cursor.execute(f'ALTER TABLE {FINDINGS} DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    for name, definition in keys:
+        cursor.execute(f'ALTER TABLE {FINDINGS} ADD CONSTRAINT "{name}" {definition}')
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    cursor.execute(f"ANALYZE {FINDINGS}")
 
 
 def _temp_tables(cursor) -> None:
@@ -239,6 +290,38 @@ def fingerprint() -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def findings_pending_mark() -> None:
+    """Note, in the transaction that changes them, that inputs of the findings changed
+    after the last full recompute (the earliest such time is kept until one runs)."""
+    now = timezone.now()
+    if not FindingSummary.objects.filter(pk=1, pending_since__isnull=True).update(
+        pending_since=now
+    ):
+        FindingSummary.objects.get_or_create(pk=1, defaults={"pending_since": now})
+
+
+def findings_recompute_later() -> None:
+    """A full recompute by a worker once this transaction commits; until it has run,
+    everything that shows findings says that they are pending."""
+    from checks.tasks import findings_recompute_all
+
+    findings_pending_mark()
+    transaction.on_commit(findings_recompute_all.delay)
+
+
+def findings_pending_since() -> datetime | None:
+    """When inputs changed after the last full recompute; None when the findings are current."""
+    return FindingSummary.objects.filter(pk=1).values_list("pending_since", flat=True).first()
+
+
+def pending_text(since: datetime) -> str:
+    """The notice for exports and the command line (pages use includes/findings_pending.html)."""
+    return _(
+        "Findings recompute pending since %(since)s: inputs changed after the last full"
+        " recompute, so these findings may be out of date."
+    ) % {"since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M")}
+
+
 def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = False) -> bool:
     """Recompute the findings of some mailboxes, or of all (None). Returns False when
     a full recompute found nothing changed since the last one and did nothing."""
@@ -248,20 +331,33 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
         if mailbox_ids is None:
             inputs = fingerprint()
             if not force and summary.fingerprint == inputs:
+                if summary.pending_since is not None:
+                    summary.pending_since = None  # the inputs came back to what was computed
+                    summary.save(update_fields=["pending_since"])
                 return False
-        sql, params = _wanted_sql(mailbox_ids)
+        first = mailbox_ids is None and BULK_FIRST_FILL and not Finding.objects.exists()
+        sql, params = _wanted_sql(mailbox_ids, into=FINDINGS if first else WANTED)
         with connection.cursor() as cursor:
             _temp_tables(cursor)
             if connection.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {CODES_TABLE}")
-            cursor.execute(sql, params)
-            if connection.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {WANTED}")  # temporary tables have no statistics
-            delta = _apply(cursor, now, mailbox_ids)
+            if first:
+                # Nothing to compare with: no temporary copy, no differences.
+                with _indexes_after(cursor):
+                    cursor.execute(sql, params)
+                for table in (WANTED, CODES_TABLE, GONE, NEW):
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                delta = Counter()
+            else:
+                cursor.execute(sql, params)
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"ANALYZE {WANTED}")  # temporary tables have no statistics
+                delta = _apply(cursor, now, mailbox_ids)
         if mailbox_ids is None:
             summary.counts = summary_counts()
             summary.fingerprint = inputs
             summary.computed_at = now
+            summary.pending_since = None
         else:
             summary.counts = _merged(summary.counts, delta)
             summary.fingerprint = ""  # the sheets changed: the next full run must look

@@ -87,11 +87,18 @@ class Sweep(models.Model):
 
 
 class SweepBatch(models.Model):
-    """A few endpoints one worker probes together; done once, however often delivered."""
+    """A few endpoints one worker probes together; done once, however often delivered.
+
+    A worker claims a batch with a lease it renews while probing (a heartbeat); a batch
+    whose lease ran out, or that waited unclaimed while its sweep stood still, is sent
+    again by the sweeps' tick, so a dead worker delays its sweep by about one lease."""
 
     sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="batches")
     endpoint_ids = models.JSONField()
     done_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    claims = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"batch {self.pk} of sweep {self.sweep_id}"
@@ -240,6 +247,9 @@ class FindingSummary(models.Model):
     counts = models.JSONField(default=dict)
     computed_at = models.DateTimeField(null=True)
     fingerprint = models.CharField(max_length=64, blank=True)
+    # Inputs (sheets, registry, probe results) changed after the last full recompute and
+    # one is queued: what shows findings says so instead of passing old data as current.
+    pending_since = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"findings summary at {self.computed_at}"

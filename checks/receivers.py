@@ -5,26 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
-from checks.findings import findings_recompute
+from checks.findings import findings_recompute, findings_recompute_later
 
 # Up to this many mailboxes are recomputed in the transaction that changed them.
 AT_ONCE = 50
-
-
-def full_recompute_later() -> None:
-    from checks.tasks import findings_recompute_all
-
-    transaction.on_commit(findings_recompute_all.delay)
 
 
 def on_sheets_changed(sender: Any, mailbox_ids: list[int], **kwargs: Any) -> None:
     if len(mailbox_ids) <= AT_ONCE:
         findings_recompute(mailbox_ids)
     else:
-        full_recompute_later()
+        findings_recompute_later()
 
 
 def on_registry_changed(sender: Any, **kwargs: Any) -> None:
-    full_recompute_later()
+    findings_recompute_later()

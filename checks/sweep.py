@@ -1,18 +1,29 @@
 """Which endpoints to probe, and sweeps: one at a time, in batches that workers
-probe concurrently, each batch done once however often it is delivered."""
+probe concurrently, each batch done once however often it is delivered.
+
+A worker that dies mid-batch (killed, out of memory, a reboot) must not hold its
+sweep until the broker redelivers the message (its visibility timeout, 15 minutes):
+a worker claims a batch with a lease (a conditional UPDATE) that a heartbeat renews
+while it probes, and the sweeps' tick (every PROBE_TICK_SECONDS) sends a batch again
+once its lease ran out. Only the dead worker's batch is probed twice, and recording
+stays once per batch (`_batch_done`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.models import Mailbox, ServerName
+from checks.findings import findings_recompute_later
 from checks.models import Endpoint, Sweep, SweepBatch
 from checks.probes import Endpoint as Target
 from checks.probes import ProbeOptions, probe_many
@@ -111,7 +122,8 @@ def sweep_start() -> Sweep | None:
         with transaction.atomic():
             sweep = Sweep.objects.create(endpoint_count=len(ids), batch_count=len(chunks))
             batches = SweepBatch.objects.bulk_create(
-                SweepBatch(sweep=sweep, endpoint_ids=chunk) for chunk in chunks
+                SweepBatch(sweep=sweep, endpoint_ids=chunk, queued_at=sweep.started_at)
+                for chunk in chunks
             )
             if not batches:
                 sweep_finish(sweep.pk)
@@ -128,6 +140,92 @@ def batches_send(batches: list[SweepBatch]) -> None:
         probe_batch.delay(batch.pk)
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.PROBE_BATCH_LEASE_SECONDS)
+
+
+def batch_claim(batch_id: int) -> SweepBatch | None:
+    """Take a batch to probe: not done, of a running sweep, and not leased to a worker
+    that is still alive (its lease renewed). None when there is nothing to take."""
+    now = timezone.now()
+    claimed = (
+        SweepBatch.objects.filter(
+            pk=batch_id,
+            done_at__isnull=True,
+            sweep__status=Sweep.Status.RUNNING,
+            claims__lt=settings.PROBE_BATCH_CLAIMS,
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + _lease(), claims=F("claims") + 1)
+    )
+    if not claimed:
+        return None
+    return SweepBatch.objects.select_related("sweep").get(pk=batch_id)
+
+
+@contextlib.contextmanager
+def _heartbeat(batch_id: int) -> Iterator[None]:
+    """Renew the batch's lease every third of it while the body runs (the probe holds
+    this thread in its event loop), so only a dead worker's lease runs out."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.PROBE_BATCH_LEASE_SECONDS / 3):
+                try:
+                    SweepBatch.objects.filter(pk=batch_id, done_at__isnull=True).update(
+                        lease_until=timezone.now() + _lease()
+                    )
+                except DatabaseError:
+                    logger.warning("the lease of batch %s could not be renewed", batch_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"batch-{batch_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(settings.PROBE_BATCH_LEASE_SECONDS)
+
+
+def batches_reclaim() -> int:
+    """The sweeps' tick: send again each batch of a running sweep whose worker died (its
+    lease ran out) or that waits unclaimed while nothing of its sweep moves (its message
+    went down with a worker before it started); give up a batch that has used up its
+    claims, so that one endpoint that kills workers does not hold the sweep. Each batch
+    is sent at most once per lease. Returns how many batches were sent again."""
+    now = timezone.now()
+    resent: list[SweepBatch] = []
+    for sweep in Sweep.objects.filter(status=Sweep.Status.RUNNING):
+        waiting = SweepBatch.objects.filter(sweep=sweep, done_at__isnull=True)
+        for batch in waiting.filter(lease_until__lt=now, claims__gte=settings.PROBE_BATCH_CLAIMS):
+            logger.error("%s gave up after %s claims; its endpoints have no result", batch,
+                         batch.claims)  # fmt: skip
+            with transaction.atomic():
+                _batch_done(batch)
+        last_done = sweep.batches.aggregate(last=Max("done_at"))["last"]
+        still = not waiting.filter(lease_until__gte=now).exists() and (
+            last_done is None or last_done < now - _lease()
+        )
+        due = waiting.filter(claims__lt=settings.PROBE_BATCH_CLAIMS).filter(
+            Q(queued_at__isnull=True) | Q(queued_at__lt=now - _lease())
+        )
+        lost = Q(lease_until__lt=now)
+        if still:
+            lost |= Q(lease_until__isnull=True)
+        for batch in due.filter(lost):
+            if SweepBatch.objects.filter(pk=batch.pk, queued_at=batch.queued_at).update(
+                queued_at=now
+            ):
+                resent.append(batch)
+    if resent:
+        logger.warning("sent again: %s", ", ".join(str(b) for b in resent))
+        transaction.on_commit(lambda: batches_send(resent))
+    return len(resent)
+
+
 def probe_endpoints(endpoints: list[Endpoint]) -> dict[int, object]:
     targets = [Target(e.host, e.port, e.protocol, e.security) for e in endpoints]
     outcomes = asyncio.run(
@@ -142,14 +240,15 @@ def probe_endpoints(endpoints: list[Endpoint]) -> dict[int, object]:
 
 
 def sweep_batch_run(batch_id: int) -> None:
-    """Probe a batch and record it, once: a redelivered batch that is done does nothing,
-    and one whose worker died before recording is simply probed again. A batch whose
+    """Probe a batch and record it, once: a redelivered batch that is done or leased does
+    nothing, and one whose worker died before recording is probed again. A batch whose
     results cannot be recorded at all is still counted done, so its sweep finishes."""
-    batch = SweepBatch.objects.select_related("sweep").filter(pk=batch_id).first()
-    if batch is None or batch.done_at is not None:
-        return
+    batch = batch_claim(batch_id)
+    if batch is None:
+        return  # done, being probed by a live worker, or its sweep is over
     endpoints = list(Endpoint.objects.filter(pk__in=batch.endpoint_ids))
-    outcomes = probe_endpoints(endpoints)
+    with _heartbeat(batch.pk):
+        outcomes = probe_endpoints(endpoints)
     try:
         with transaction.atomic():
             if _batch_done(batch):
@@ -176,14 +275,14 @@ def _batch_done(batch: SweepBatch) -> bool:
 
 
 def sweep_finish(sweep_id: int) -> None:
-    from checks.tasks import events_mail, findings_recompute_all
+    from checks.tasks import events_mail
 
     finished = Sweep.objects.filter(pk=sweep_id, status=Sweep.Status.RUNNING).update(
         status=Sweep.Status.FINISHED, finished_at=timezone.now()
     )
     if finished:
         transaction.on_commit(events_mail.delay)
-        transaction.on_commit(findings_recompute_all.delay)
+        findings_recompute_later()
 
 
 def endpoint_check(endpoint_id: int) -> None:
@@ -195,6 +294,4 @@ def endpoint_check(endpoint_id: int) -> None:
     with transaction.atomic():
         results_record(outcomes, sweep=None, at=timezone.now())
         Endpoint.objects.filter(pk=endpoint_id).update(check_requested_at=None)
-        from checks.tasks import findings_recompute_all
-
-        transaction.on_commit(findings_recompute_all.delay)
+        findings_recompute_later()

@@ -22,6 +22,11 @@ def probe_batch(batch_id: int) -> None:
     sweep.sweep_batch_run(batch_id)
 
 
+@shared_task(name="checks.tasks.sweeps_tick")
+def sweeps_tick() -> int:
+    return sweep.batches_reclaim()
+
+
 @shared_task(name="checks.tasks.endpoint_check")
 def endpoint_check(endpoint_id: int) -> None:
     sweep.endpoint_check(endpoint_id)

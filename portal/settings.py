@@ -317,6 +317,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.audit_purge",
         "schedule": 24 * 60 * 60,
     },
+    "sweeps-tick": {
+        "task": "checks.tasks.sweeps_tick",
+        "schedule": env.float("PROBE_TICK_SECONDS", default=15),
+    },
     "purge-old-probe-results": {
         "task": "checks.tasks.results_purge",
         "schedule": 24 * 60 * 60,
@@ -361,6 +365,11 @@ PROBE_EXPIRY_WARNING_DAYS = env.int("PROBE_EXPIRY_WARNING_DAYS", default=30)
 PROBE_CONFIRM_AFTER = env.int("PROBE_CONFIRM_AFTER", default=2)  # sweeps a new state must hold
 PROBE_ALERT_EMAIL = env.list("PROBE_ALERT_EMAIL", default=[])
 PROBE_SWEEP_STALE_HOURS = env.float("PROBE_SWEEP_STALE_HOURS", default=6)
+# A worker holds a batch under a lease it renews while probing; the sweeps' tick
+# (PROBE_TICK_SECONDS) sends a batch again when its worker died and the lease ran out,
+# up to PROBE_BATCH_CLAIMS claims in all. Recovery takes about lease + tick + one batch.
+PROBE_BATCH_LEASE_SECONDS = env.int("PROBE_BATCH_LEASE_SECONDS", default=30)
+PROBE_BATCH_CLAIMS = env.int("PROBE_BATCH_CLAIMS", default=3)
 
 # Health (GET /healthz): a worker's or beat's heartbeat older than this is failing.
 HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=120)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,7 +60,12 @@ def celery(
             log = (log_dir / f"{command}-{uuid.uuid4().hex[:6]}.log").open("wb")
             processes.append(
                 subprocess.Popen(
-                    args, cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT
+                    args,
+                    cwd=PROJECT,
+                    env=environment,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # a group of its own, for kill_group
                 )
             )
         yield Running(queue, processes)
@@ -71,6 +77,13 @@ def celery(
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process and all its children, as the out-of-memory killer or a
+    reboot would: nothing gets to clean up or give its message back."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
 
 
 def logs(log_dir: Path) -> str:

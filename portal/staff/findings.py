@@ -14,7 +14,7 @@ from checks.exports import (
     findings_filter,
     sorted_findings,
 )
-from checks.findings import CODES, SEVERITY
+from checks.findings import CODES, SEVERITY, findings_pending_since, pending_text
 from checks.fixes import code_labels, explanation
 from checks.models import Finding, FindingSummary
 from portal.access import staff_required
@@ -105,8 +105,10 @@ def findings_export(request):
         target="findings",
         detail={k: v for k, v in params.items() if v},
     )
+    pending = findings_pending_since()
     response = StreamingHttpResponse(
-        csv_lines(export_rows(findings), bom=True), content_type="text/csv; charset=utf-8"
+        csv_lines(export_rows(findings), bom=True, notice=pending_text(pending) if pending else ""),
+        content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="findings-{stamp}.csv"'

@@ -1,9 +1,12 @@
 """Sweeps: which endpoints, one sweep at a time, batches recorded once, alerts mailed once."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Customer, ServerName
 from accounts.sheets import SheetValues
@@ -91,6 +94,78 @@ def test_a_stale_sweep_does_not_block_forever(local, settings):
     first.refresh_from_db()
     assert first.status == "abandoned"
     assert second is not None
+
+
+def _lease_runs_out(batch):
+    """What time does to the batch of a worker that died: its lease and its message age."""
+    past = timezone.now() - timedelta(minutes=5)
+    SweepBatch.objects.filter(pk=batch.pk).update(lease_until=past, queued_at=past)
+
+
+def test_a_batch_leased_to_a_live_worker_is_neither_taken_nor_sent_again(local):
+    sweep.sweep_start()  # its batch message is not run
+    batch = SweepBatch.objects.get()
+    assert sweep.batch_claim(batch.pk) is not None
+    assert sweep.batch_claim(batch.pk) is None  # a second delivery leaves it to the first
+    SweepBatch.objects.filter(pk=batch.pk).update(queued_at=timezone.now() - timedelta(hours=1))
+    assert sweep.batches_reclaim() == 0
+
+
+def test_a_dead_workers_batch_is_sent_again_and_its_sweep_finishes(
+    local, django_capture_on_commit_callbacks
+):
+    started = sweep.sweep_start()
+    batch = SweepBatch.objects.get()
+    sweep.batch_claim(batch.pk)  # the worker that then dies
+    _lease_runs_out(batch)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep.batches_reclaim() == 1
+
+    started.refresh_from_db()
+    assert started.status == Sweep.Status.FINISHED
+    assert ProbeResult.objects.filter(sweep=started).count() == 2  # one per endpoint
+    assert SweepBatch.objects.get().claims == 2
+    assert sweep.batches_reclaim() == 0
+
+
+def test_a_dead_workers_batch_is_sent_again_once_per_lease(local):
+    sweep.sweep_start()
+    batch = SweepBatch.objects.get()
+    sweep.batch_claim(batch.pk)
+    _lease_runs_out(batch)
+    assert sweep.batches_reclaim() == 1
+    assert sweep.batches_reclaim() == 0  # its message is on its way
+
+
+def test_a_batch_whose_message_was_lost_unstarted_is_sent_again_when_its_sweep_stands_still(
+    local, django_capture_on_commit_callbacks
+):
+    started = sweep.sweep_start()
+    SweepBatch.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep.batches_reclaim() == 1
+
+    started.refresh_from_db()
+    assert started.status == Sweep.Status.FINISHED
+
+
+def test_a_batch_that_killed_every_worker_it_met_is_given_up_and_its_sweep_ends(
+    local, settings, django_capture_on_commit_callbacks
+):
+    started = sweep.sweep_start()
+    batch = SweepBatch.objects.get()
+    SweepBatch.objects.filter(pk=batch.pk).update(claims=settings.PROBE_BATCH_CLAIMS)
+    _lease_runs_out(batch)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep.batches_reclaim() == 0
+
+    started.refresh_from_db()
+    assert started.status == Sweep.Status.FINISHED
+    assert not ProbeResult.objects.exists()
+    assert sweep.sweep_start() is not None  # the next sweep is not blocked
 
 
 def test_alerts_are_mailed_once_per_confirmed_change(local, django_capture_on_commit_callbacks):

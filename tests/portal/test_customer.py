@@ -126,6 +126,7 @@ GOOD = SheetValues(NEW, 995, "ssl", NEW, 465, "ssl", "smtp-auth")
 def registry(db):
     new = ServerName.objects.create(hostname=NEW, status="current")
     ServerName.objects.create(hostname=OLD, status="legacy", replaced_by=new)
+    findings_recompute()  # what the worker does after a registry change
 
 
 def running_campaign(*mailboxes, cutover=date(2026, 12, 20), state="running"):

@@ -1,4 +1,5 @@
-"""What the two import commands share: reading the file, printing problems and the summary."""
+"""What the two import commands share: reading the file, printing problems and the
+summary, and recomputing the findings in-process before they exit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils import translation
 from accounts.csvfiles import ImportRefused
 from accounts.import_batches import IMPORTERS, PLANNERS
 from accounts.imports import ImportPlan
+from checks.findings import findings_recompute
 
 
 class ImportCommand(BaseCommand):
@@ -52,9 +54,13 @@ class ImportCommand(BaseCommand):
             return plan
         bar = self.progress_bar()
         try:
-            return IMPORTERS[self.kind](data, progress=bar.advance)
+            plan = IMPORTERS[self.kind](data, progress=bar.advance)
         finally:
             bar.close()
+        # A batch job already: bring the findings up to date before exiting rather than
+        # leave them stale until some worker runs.
+        findings_recompute()
+        return plan
 
     def report(self, plan: ImportPlan, *, dry_run: bool) -> None:
         for note in plan.notes:

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from checks.exports import FilterError, csv_lines, export_rows, findings_filter, json_lines
-from checks.findings import CODES
+from checks.findings import CODES, findings_pending_since, pending_text
 
 
 class Command(BaseCommand):
@@ -29,5 +29,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         lines = csv_lines if options["format"] == "csv" else json_lines
         with translation.override(options["lang"]):
+            pending = findings_pending_since()
+            if pending:  # on stderr: the data on stdout stays machine-readable
+                self.stderr.write(pending_text(pending))
             for chunk in lines(export_rows(findings)):
                 self.stdout.write(chunk, ending="")
