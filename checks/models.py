@@ -219,3 +219,8 @@ class FindingSummary(models.Model):
 
     def __str__(self) -> str:
         return f"findings summary at {self.computed_at}"
+
+
+from checks.evidence.models import LoginEvidence, LogSource, SeenLogin  # noqa: E402
+
+__all__ = ["LogSource", "LoginEvidence", "SeenLogin"]

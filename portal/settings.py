@@ -314,6 +314,12 @@ PROBE_CONFIRM_AFTER = env.int("PROBE_CONFIRM_AFTER", default=2)  # sweeps a new 
 PROBE_ALERT_EMAIL = env.list("PROBE_ALERT_EMAIL", default=[])
 PROBE_SWEEP_STALE_HOURS = env.float("PROBE_SWEEP_STALE_HOURS", default=6)
 
+# Evidence from the mail servers' logs: kept this many days; findings look this far back;
+# the zone of log timestamps that carry none (RFC 3164).
+LOG_EVIDENCE_KEEP_DAYS = env.int("LOG_EVIDENCE_KEEP_DAYS", default=90)
+LOG_EVIDENCE_WINDOW_DAYS = env.int("LOG_EVIDENCE_WINDOW_DAYS", default=14)
+LOG_TIME_ZONE = env.str("LOG_TIME_ZONE", default=TIME_ZONE)
+
 # The company's recommended port and security per protocol (the fix findings propose),
 # and the alternative for SMTP where a mail program cannot use the recommended one.
 RECOMMENDED_PORTS = {

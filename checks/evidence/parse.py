@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import BinaryIO
 
 MAX_LINE = 8192  # longer lines are not log lines of interest: skipped, counted
 
@@ -84,6 +85,17 @@ POSTFIX_SASL_FAILED = re.compile(
     r"warning: [^\[]*\[(?P<remote>[^\]]+)\](?::\d+)?: SASL \S+ authentication failed"
     r"(?:: .*?)?(?:, sasl_username=(?P<user>[^,]{1,320}))?$"
 )
+
+
+def bounded_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary stream, each read at most MAX_LINE + 1 bytes at a time: a
+    longer line yields its start (which the reader counts as too long), the rest is
+    discarded, so memory stays bounded whatever the file holds."""
+    while line := stream.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE + 1)) and not rest.endswith(b"\n"):
+                pass
+        yield line
 
 
 def _plausible(at: datetime, now: datetime, keep: timedelta) -> bool:

@@ -1,0 +1,244 @@
+"""The one writer of login evidence: events from `checks.evidence.parse` → which mailbox
+and which endpoint → counted per (mailbox, protocol, endpoint, TLS, TLS version).
+
+Idempotent: every event's session key is hashed into `SeenLogin` with an insert that
+skips keys already there and returns the new ones; only those are counted. Each batch
+(the keys, the evidence upserts and the source's counts) is one transaction, so a batch
+is either wholly counted or not at all, and repeating it counts nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Mailbox, MailDomain, ServerName
+from checks.evidence.models import LoginEvidence, LogSource, SeenLogin
+from checks.evidence.parse import LOGIN, LoginEvent, LogReader
+
+AMBIGUOUS = -1  # a login name more than one mailbox answers to
+BATCH_SIZE = 5000  # events per transaction
+CHUNK = 500  # rows per INSERT statement
+
+
+@dataclass
+class Directory:
+    """What an ingest looks names and addresses up in, loaded once."""
+
+    logins: dict[str, int] = field(default_factory=dict)  # login name (lower) → mailbox id
+    # address → (the registry name when only one name has it, only legacy names have it)
+    addresses: dict[str, tuple[int | None, bool]] = field(default_factory=dict)
+    ports: dict[int, int] = field(default_factory=dict)  # listening port → standard port
+
+
+def directory_load() -> Directory:
+    """Login names (user name, address, the domain's login pattern) and registry addresses."""
+    directory = Directory()
+    logins = directory.logins
+
+    def add(name: str, pk: int) -> None:
+        name = name.lower()
+        if logins.setdefault(name, pk) != pk:
+            logins[name] = AMBIGUOUS
+
+    for pk, email, username in Mailbox.objects.values_list("pk", "email", "username").iterator(
+        chunk_size=10_000
+    ):
+        add(email, pk)
+        add(username, pk)
+    domains = {d.domain: d for d in MailDomain.objects.all()}
+    if domains:
+        for pk, email, domain in Mailbox.objects.filter(domain__in=domains).values_list(
+            "pk", "email", "domain"
+        ):
+            add(domains[domain].login_name(email), pk)
+    names: dict[str, list[tuple[int, bool]]] = {}
+    for pk, status, addresses in ServerName.objects.exclude(addresses="").values_list(
+        "pk", "status", "addresses"
+    ):
+        for address in addresses.split():
+            names.setdefault(address, []).append((pk, status == ServerName.Status.LEGACY))
+    directory.addresses = {
+        address: (found[0][0] if len(found) == 1 else None, all(legacy for _, legacy in found))
+        for address, found in names.items()
+    }
+    directory.ports = {actual: port for port, actual in settings.PROBE_PORT_MAP.items()}
+    return directory
+
+
+def _key(event: LoginEvent) -> str:
+    return hashlib.blake2b(f"{event.outcome}|{event.session}".encode(), digest_size=16).hexdigest()
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _db_time(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _insert_seen(cursor, keys: dict[str, datetime]) -> set[str]:
+    """Insert the keys not yet seen; returns those (the events to count)."""
+    table, column = SeenLogin._meta.db_table, connection.ops.quote_name("key")
+    new: set[str] = set()
+    for chunk in _chunks(list(keys.items())):
+        cursor.execute(
+            f"INSERT INTO {table} ({column}, at) VALUES {', '.join(['(%s, %s)'] * len(chunk))}"
+            f" ON CONFLICT ({column}) DO NOTHING RETURNING {column}",
+            [value for key, at in chunk for value in (key, _db_time(at))],
+        )
+        new.update(row[0] for row in cursor.fetchall())
+    return new
+
+
+UPSERT_COLUMNS = (
+    "mailbox_id, protocol, address, port, tls, tls_version, server_id, legacy_address,"
+    " first_seen, last_seen, count, last_remote"
+)
+
+
+def _upsert(cursor, rows: dict[tuple, list]) -> None:
+    table = LoginEvidence._meta.db_table
+    old, new = table, "EXCLUDED"
+    for chunk in _chunks(list(rows.items())):
+        cursor.execute(
+            f"INSERT INTO {table} ({UPSERT_COLUMNS}) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            + " ON CONFLICT (mailbox_id, protocol, address, port, tls, tls_version) DO UPDATE SET"
+            f" first_seen = CASE WHEN {new}.first_seen < {old}.first_seen"
+            f" THEN {new}.first_seen ELSE {old}.first_seen END,"
+            f" last_remote = CASE WHEN {new}.last_seen >= {old}.last_seen"
+            f" THEN {new}.last_remote ELSE {old}.last_remote END,"
+            f" last_seen = CASE WHEN {new}.last_seen > {old}.last_seen"
+            f" THEN {new}.last_seen ELSE {old}.last_seen END,"
+            f" count = {old}.count + {new}.count,"
+            f" server_id = {new}.server_id, legacy_address = {new}.legacy_address",
+            [
+                value
+                for key, (server, legacy, first, last, count, remote) in chunk
+                for value in (*key, server, legacy, _db_time(first), _db_time(last), count, remote)
+            ],
+        )
+
+
+def evidence_record(
+    events: Sequence[LoginEvent],
+    *,
+    source: LogSource,
+    directory: Directory,
+    read_counts: Counter | None = None,
+) -> tuple[Counter, set[int]]:
+    """Count a batch of events once, in one transaction; returns the batch's counts and
+    the mailboxes that have new evidence. `read_counts` (lines read, skipped, …) are
+    added to the source's counts in the same transaction."""
+    counts: Counter = Counter()
+    mailboxes: set[int] = set()
+    by_key: dict[str, LoginEvent] = {}
+    for event in events:
+        by_key.setdefault(_key(event), event)
+    rows: dict[tuple, list] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        new = _insert_seen(cursor, {key: event.at for key, event in by_key.items()})
+        counts["duplicate"] = len(events) - len(new)
+        for key in new:
+            event = by_key[key]
+            if event.outcome != LOGIN:
+                counts[f"new-{event.outcome}"] += 1
+                continue
+            mailbox = directory.logins.get(event.user.lower())
+            if mailbox is None:
+                counts["unknown-user"] += 1
+                continue
+            if mailbox == AMBIGUOUS:
+                counts["ambiguous-user"] += 1
+                continue
+            counts["recorded"] += 1
+            mailboxes.add(mailbox)
+            address = event.local or ""
+            port = directory.ports.get(event.local_port, event.local_port) or 0
+            server, legacy = directory.addresses.get(address, (None, False))
+            row_key = (mailbox, event.protocol, address, port, event.tls, event.tls_version or "")
+            row = rows.get(row_key)
+            if row is None:
+                rows[row_key] = [server, legacy, event.at, event.at, 1, event.remote]
+            else:
+                row[2] = min(row[2], event.at)
+                if event.at >= row[3]:
+                    row[3], row[5] = event.at, event.remote
+                row[4] += 1
+        _upsert(cursor, rows)
+        locked = LogSource.objects.select_for_update().get(pk=source.pk)
+        merged = Counter(locked.counts)
+        merged.update(read_counts or {})
+        merged.update({k: v for k, v in counts.items() if v})
+        locked.counts = dict(merged)
+        locked.last_ingest_at = timezone.now()
+        locked.save(update_fields=["counts", "last_ingest_at"])
+    return counts, mailboxes
+
+
+def log_reader(now: datetime | None = None) -> LogReader:
+    return LogReader(
+        tz=ZoneInfo(settings.LOG_TIME_ZONE),
+        now=now or timezone.now(),
+        keep=timedelta(days=settings.LOG_EVIDENCE_KEEP_DAYS),
+    )
+
+
+def evidence_ingest(
+    lines: Iterable[str | bytes],
+    *,
+    source: LogSource,
+    directory: Directory | None = None,
+    progress: Any = None,
+    batch_size: int = BATCH_SIZE,
+) -> tuple[Counter, set[int]]:
+    """Read lines (streaming) and record their events batch by batch; returns the counts
+    (read and recorded) and the mailboxes with new evidence. `progress.update(n)` is told
+    the lines read."""
+    directory = directory or directory_load()
+    reader = log_reader()
+    total: Counter = Counter()
+    mailboxes: set[int] = set()
+    events: list[LoginEvent] = []
+    reported = Counter()
+
+    def flush() -> None:
+        read = reader.counts - reported
+        counts, touched = evidence_record(
+            events, source=source, directory=directory, read_counts=read
+        )
+        reported.update(read)
+        total.update(counts)
+        mailboxes.update(touched)
+        if progress is not None:
+            progress.update(read["lines"])
+        events.clear()
+
+    for line in lines:
+        event = reader.read_line(line)
+        if event is not None:
+            events.append(event)
+            if len(events) >= batch_size:
+                flush()
+    flush()
+    total.update(reader.counts)
+    return total, mailboxes
+
+
+def evidence_prune(now: datetime | None = None) -> None:
+    """Forget sessions and evidence older than LOG_EVIDENCE_KEEP_DAYS."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.LOG_EVIDENCE_KEEP_DAYS)
+    SeenLogin.objects.filter(at__lt=cutoff).delete()
+    LoginEvidence.objects.filter(last_seen__lt=cutoff).delete()
