@@ -221,6 +221,12 @@ class FindingSummary(models.Model):
         return f"findings summary at {self.computed_at}"
 
 
-from checks.evidence.models import LoginEvidence, LogSource, SeenLogin  # noqa: E402
+from checks.evidence.models import (  # noqa: E402
+    IngestBatch,
+    IngestToken,
+    LoginEvidence,
+    LogSource,
+    SeenLogin,
+)
 
-__all__ = ["LogSource", "LoginEvidence", "SeenLogin"]
+__all__ = ["IngestBatch", "IngestToken", "LogSource", "LoginEvidence", "SeenLogin"]

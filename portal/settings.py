@@ -273,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "checks.tasks.results_purge",
         "schedule": 24 * 60 * 60,
     },
+    "resume-log-batches": {
+        "task": "checks.tasks.evidence_batches_resume",
+        "schedule": 5 * 60,
+    },
 }
 
 # Probes of the mail servers (checks/).
@@ -319,6 +323,9 @@ PROBE_SWEEP_STALE_HOURS = env.float("PROBE_SWEEP_STALE_HOURS", default=6)
 LOG_EVIDENCE_KEEP_DAYS = env.int("LOG_EVIDENCE_KEEP_DAYS", default=90)
 LOG_EVIDENCE_WINDOW_DAYS = env.int("LOG_EVIDENCE_WINDOW_DAYS", default=14)
 LOG_TIME_ZONE = env.str("LOG_TIME_ZONE", default=TIME_ZONE)
+# POST /ingest/maillog/: the largest body, and when a batch no worker finished is handed out again.
+LOG_INGEST_MAX_BYTES = env.int("LOG_INGEST_MAX_BYTES", default=5 * 1024 * 1024)
+LOG_INGEST_RESUME_MINUTES = env.float("LOG_INGEST_RESUME_MINUTES", default=15)
 
 # The company's recommended port and security per protocol (the fix findings propose),
 # and the alternative for SMTP where a mail program cannot use the recommended one.

@@ -14,6 +14,7 @@ from portal import (
     staff_imports,
 )
 from portal.audit import views as audit_views
+from portal.evidence import views as evidence_views
 from portal.logins import passwords, two_factor
 from portal.logins.lockout import LoginForm
 
@@ -48,6 +49,7 @@ urlpatterns = [
         autoconfig_views.customer_profile,
         name="customer_profile",
     ),
+    path("ingest/maillog/", evidence_views.maillog_ingest, name="maillog_ingest"),
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/campaigns/", campaign_views.campaign_list, name="campaign_list"),
     path("staff/campaigns/new/", campaign_views.campaign_edit, name="campaign_new"),

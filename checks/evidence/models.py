@@ -81,3 +81,35 @@ class SeenLogin(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class IngestToken(models.Model):
+    """What a log shipper sends (`Authorization: Bearer …`) to post a source's lines; only
+    its hash is kept. Created by an admin, who sees it once; revoked, it is refused."""
+
+    source = models.ForeignKey(LogSource, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(_("begins with"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["source", "-created_at"]
+        verbose_name = _("log ingest token")
+        verbose_name_plural = _("log ingest tokens")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.hint}…"
+
+
+class IngestBatch(models.Model):
+    """A shipper's post, kept until a worker has counted it (then its lines are dropped)."""
+
+    source = models.ForeignKey(LogSource, on_delete=models.CASCADE, related_name="batches")
+    body = models.BinaryField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} from {self.source}"

@@ -115,14 +115,24 @@ class LogReader:
     """Reads log lines into login events and counts the rest.
 
     `tz` is the zone of timestamps that carry none (RFC 3164); their year is the one
-    that puts them closest before `now`. Timestamps older than `keep` or more than a
+    that puts them closest before `now`. A Postfix login on `smtps` is over TLS whether or
+    not its TLS line was read (the service has no plain phase). Timestamps older than `keep` or more than a
     day ahead are absurd: skipped and counted.
     """
 
-    def __init__(self, *, tz: tzinfo, now: datetime, keep: timedelta = timedelta(days=90)):
+    def __init__(
+        self,
+        *,
+        tz: tzinfo,
+        now: datetime,
+        keep: timedelta = timedelta(days=90),
+        postfix_tls: dict[tuple[str, str], str] | None = None,
+    ):
         self.tz, self.now, self.keep = tz, now, keep
         self.counts: Counter[str] = Counter()
-        self._postfix_tls: dict[tuple[str, str], str] = {}
+        # Postfix connections whose TLS line was read and whose login may come in a later
+        # batch: pass the same dict to the reader of the source's next batch.
+        self._postfix_tls: dict[tuple[str, str], str] = {} if postfix_tls is None else postfix_tls
 
     def read(self, lines: Iterable[str | bytes]) -> Iterator[LoginEvent]:
         for line in lines:
@@ -272,7 +282,7 @@ class LogReader:
                 remote=m["remote"],
                 local=None,
                 local_port=POSTFIX_SERVICE_PORTS.get(service),
-                tls=version is not None,
+                tls=version is not None or service == "smtps",
                 tls_version=version,
                 session=f"postfix:{env.host}:{env.pid}:{m['queue']}",
                 service=service,

@@ -188,11 +188,12 @@ def evidence_record(
     return counts, mailboxes
 
 
-def log_reader(now: datetime | None = None) -> LogReader:
+def log_reader(postfix_tls: dict | None = None) -> LogReader:
     return LogReader(
         tz=ZoneInfo(settings.LOG_TIME_ZONE),
-        now=now or timezone.now(),
+        now=timezone.now(),
         keep=timedelta(days=settings.LOG_EVIDENCE_KEEP_DAYS),
+        postfix_tls=postfix_tls,
     )
 
 
@@ -203,12 +204,14 @@ def evidence_ingest(
     directory: Directory | None = None,
     progress: Any = None,
     batch_size: int = BATCH_SIZE,
+    postfix_tls: dict | None = None,
 ) -> tuple[Counter, set[int]]:
     """Read lines (streaming) and record their events batch by batch; returns the counts
     (read and recorded) and the mailboxes with new evidence. `progress.update(n)` is told
-    the lines read."""
+    the lines read; `postfix_tls` carries Postfix's open connections from one call to the
+    next (see LogReader)."""
     directory = directory or directory_load()
-    reader = log_reader()
+    reader = log_reader(postfix_tls)
     total: Counter = Counter()
     mailboxes: set[int] = set()
     events: list[LoginEvent] = []
