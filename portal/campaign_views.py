@@ -30,6 +30,7 @@ from portal import campaigns
 from portal.access import staff_required
 from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
+from portal.evidence.campaign import campaign_evidence
 from portal.guide_views import client_choices
 from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
@@ -199,6 +200,7 @@ def campaign_detail(request, code):
             else None,
             week_before=week_before,
             timeline=_timeline(campaign),
+            **campaign_evidence(campaign),
         )
     return render(request, "campaigns/detail.html", context)
 

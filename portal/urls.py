@@ -97,6 +97,7 @@ urlpatterns = [
         name="import_template",
     ),
     path("staff/findings/", staff_findings.findings_dashboard, name="findings_dashboard"),
+    path("staff/forecast/", evidence_views.forecast, name="forecast"),
     path("staff/findings/export.csv", staff_findings.findings_export, name="findings_export"),
     path("staff/domains/", staff_domains.domain_list, name="domain_list"),
     path("staff/domains/check/", staff_domains.domains_check_now, name="domains_check_now"),

@@ -64,3 +64,52 @@ def test_a_mailbox_without_evidence_shows_no_such_line(
     assert "What our mail servers see" not in mailbox_page(
         client, alpha_person, alpha_mailbox, language
     )
+
+
+@pytest.fixture
+def evidence(db, alpha_mailbox, beta_mailbox):
+    """alpha logs in with TLS 1.0 on 995; beta on POP3 110 without encryption."""
+    from accounts.models import ServerName
+    from checks.evidence.models import LogSource
+
+    LogSource.objects.create(name="mail1", last_ingest_at=timezone.now())
+    old = ServerName.objects.create(hostname="pop.hosting.example", status="legacy")
+    seen(alpha_mailbox, version="TLSv1")
+    seen(beta_mailbox, port=110, tls=False, version="")
+    LoginEvidence.objects.filter(mailbox=beta_mailbox).update(server=old)
+
+
+def forecast(client, user, **params):
+    from tests.conftest import login_staff
+
+    login_staff(client, user)
+    return client.get(reverse("forecast"), params, HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.mark.parametrize(
+    ("change", "affected", "unaffected"),
+    [
+        ("tls12", "info@alpha.example", "sales@beta.example"),
+        ("port:pop3:110", "sales@beta.example", "info@alpha.example"),
+        ("name:pop.hosting.example", "sales@beta.example", "info@alpha.example"),
+    ],
+)
+def test_the_forecast_lists_who_a_change_would_break(
+    client, support, evidence, change, affected, unaffected
+):
+    page = forecast(client, support, change=change).content.decode()
+    assert "breaks 1 mailboxes of 1 customers seen in the last 14 days" in page
+    assert affected in page and unaffected not in page
+
+
+def test_the_forecast_exports_csv(client, support, evidence):
+    response = forecast(client, support, change="port:pop3:110", format="csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, row = text.splitlines()
+    assert header == "customer,email,protocol,endpoint,tls_version,last_seen,count"
+    assert row.startswith("beta,sales@beta.example,pop3,pop3 192.0.2.10:110,none,")
+
+
+def test_an_unknown_change_is_404(client, support, evidence):
+    assert forecast(client, support, change="port:pop3:995").status_code == 404
+

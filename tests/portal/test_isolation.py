@@ -104,6 +104,7 @@ def staff_urls(mailbox, endpoint):
         reverse("campaign_new"),
         reverse("findings_export"),
         reverse("endpoint_detail", kwargs={"code": endpoint.code}),
+        reverse("forecast"),
     ]
 
 
