@@ -112,4 +112,3 @@ def test_the_forecast_exports_csv(client, support, evidence):
 
 def test_an_unknown_change_is_404(client, support, evidence):
     assert forecast(client, support, change="port:pop3:995").status_code == 404
-
