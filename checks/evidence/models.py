@@ -35,7 +35,10 @@ class LoginEvidence(models.Model):
     tenant_path = "mailbox__customer"
 
     mailbox = models.ForeignKey(
-        "accounts.Mailbox", on_delete=models.CASCADE, related_name="login_evidence"
+        "accounts.Mailbox",
+        on_delete=models.CASCADE,
+        related_name="login_evidence",
+        db_index=False,  # the unique constraint's index starts with it
     )
     protocol = models.CharField(_("protocol"), max_length=4)
     address = models.CharField(_("server address"), max_length=45, blank=True)
@@ -77,7 +80,8 @@ class SeenLogin(models.Model):
     once; pruned after LOG_EVIDENCE_KEEP_DAYS, beyond which lines are refused anyway."""
 
     key = models.CharField(max_length=32, primary_key=True)
-    at = models.DateTimeField(db_index=True)
+    # Not indexed: the daily prune may read the table; every ingest would update an index.
+    at = models.DateTimeField()
 
     def __str__(self) -> str:
         return self.key

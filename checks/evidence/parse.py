@@ -130,6 +130,7 @@ class LogReader:
     ):
         self.tz, self.now, self.keep = tz, now, keep
         self.counts: Counter[str] = Counter()
+        self._times: dict[tuple[str, str, str], datetime | None] = {}
         # Postfix connections whose TLS line was read and whose login may come in a later
         # batch: pass the same dict to the reader of the source's next batch.
         self._postfix_tls: dict[tuple[str, str], str] = {} if postfix_tls is None else postfix_tls
@@ -197,6 +198,14 @@ class LogReader:
         return at if at.tzinfo else at.replace(tzinfo=self.tz)
 
     def _traditional(self, mon: str, day: str, time: str) -> datetime | None:
+        key = (mon, day, time)
+        if key not in self._times:  # a busy log repeats each second many times
+            if len(self._times) > 10_000:
+                self._times.clear()
+            self._times[key] = self._traditional_time(mon, day, time)
+        return self._times[key]
+
+    def _traditional_time(self, mon: str, day: str, time: str) -> datetime | None:
         month = MONTHS.get(mon)
         if month is None:
             return None

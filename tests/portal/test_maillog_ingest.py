@@ -98,7 +98,9 @@ def test_an_admin_creates_a_token_shown_once_and_revokes_it(
 ):
     source = LogSource.objects.create(name="mail2")
     login_staff(client, django_user_model.objects.create_superuser("root", "r@x.example", "pw"))
-    response = client.post("/admin/checks/ingesttoken/add/", {"source": source.pk})
+    response = client.post(
+        "/admin/checks/ingesttoken/add/", {"source": source.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 302
     (message,) = [str(m) for m in get_messages(response.wsgi_request) if "shown only now" in str(m)]
     token = message.rsplit(": ", 1)[1]
