@@ -107,8 +107,9 @@ def _insert_seen(cursor, keys: dict[str, datetime]) -> set[str]:
     if connection.vendor == "postgresql":
         _copy(cursor, "evidence_new_keys", f"{column}, at", list(keys.items()))
         cursor.execute(
+            # ORDER BY: two workers given overlapping batches wait for each other, never deadlock.
             f"INSERT INTO {table} ({column}, at) SELECT {column}, at FROM evidence_new_keys"
-            f" ON CONFLICT ({column}) DO NOTHING RETURNING {column}"
+            f" ORDER BY {column} ON CONFLICT ({column}) DO NOTHING RETURNING {column}"
         )
         return {row[0] for row in cursor.fetchall()}
     for chunk in _chunks(list(keys.items())):

@@ -134,3 +134,43 @@ def test_real_logins_become_evidence_and_findings(mail_servers, registry, alpha,
     before = {e.pk: e.count for e in LoginEvidence.objects.all()}
     call_command("ingest_maillog", *files, "--source", "mail-test", stdout=StringIO())
     assert {e.pk: e.count for e in LoginEvidence.objects.all()} == before
+
+
+def test_a_campaign_mailbox_is_verified_by_a_real_secure_login(mail_servers, registry, alpha):
+    from datetime import date
+
+    from django.utils import timezone
+
+    from accounts.models import SettingsSheet, sheet_record
+    from accounts.sheets import SheetValues
+    from checks.evidence.models import LogSource
+    from portal.models import Campaign, CampaignMailbox
+
+    new = "mail.new.example"
+    mailbox = make_mailbox(alpha, ALPHA, SheetValues("mail.old.example", 995, "ssl",
+                           "mail.old.example", 465, "ssl", "smtp-auth"))  # fmt: skip
+    LogSource.objects.create(name="mail-test", last_ingest_at=timezone.now())
+    campaign = Campaign.objects.create(
+        name="SSL", cutover=date(2030, 1, 1), target_codes=["legacy-hostname"],
+        state="running", started_at=timezone.now(),
+    )  # fmt: skip
+    entry = CampaignMailbox.objects.create(
+        campaign=campaign, mailbox=mailbox, customer=alpha, status="notified",
+        notified_at=timezone.now(),
+    )  # fmt: skip
+    time.sleep(1.1)  # the logs count in whole seconds
+    sheet_record(mailbox, SheetValues(new, 995, "ssl", new, 465, "ssl", "smtp-auth"),
+                 source=SettingsSheet.Source.STAFF)  # fmt: skip
+    entry.refresh_from_db()
+    assert entry.status == "notified"  # the sheet is fixed, but no login seen yet
+
+    workdir = mail_servers.workdir
+    before = (workdir / "dovecot-good.log").read_text().count(f"Login: user=<{ALPHA}>")
+    host, port = mail_servers.address("good", "pop3s")
+    pop = poplib.POP3_SSL(host, port, context=tls_context(), timeout=10)
+    pop.user(ALPHA), pop.pass_(TEST_LOGINS[ALPHA]), pop.quit()
+    wait_for_logs(workdir, {"dovecot-good.log": (f"Login: user=<{ALPHA}>", before + 1)})
+    call_command("ingest_maillog", str(workdir / "dovecot-good.log"), "--source", "mail-test",
+                 stdout=StringIO())  # fmt: skip
+    entry.refresh_from_db()
+    assert entry.status == "verified"
