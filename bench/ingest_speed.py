@@ -75,7 +75,11 @@ def write_log(path: Path, lines: int, mailboxes: int) -> tuple[int, Path]:
                 proto = "imap" if rng.random() < 0.4 else "pop3"
                 plain = rng.random() < 0.1
                 port = {"imap": 143 if plain else 993, "pop3": 110 if plain else 995}[proto]
-                tls = "" if plain else "TLS, TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits), "
+                tls = (
+                    ""
+                    if plain
+                    else "TLS, TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits), "
+                )
                 out.write(
                     f"{at} mail1 dovecot: {proto}-login: Login: user=<{user}>, method=PLAIN, "
                     f"rip=203.0.113.{n % 250}, lip=192.0.2.10, lport={port}, mpid={n}, {tls}"

@@ -38,6 +38,10 @@ class Directory:
     # address → (the registry name when only one name has it, only legacy names have it)
     addresses: dict[str, tuple[int | None, bool]] = field(default_factory=dict)
     ports: dict[int, int] = field(default_factory=dict)  # listening port → standard port
+    # (login name, server name) → mailbox, for names several mailboxes share (say "info"
+    # on many domains): the one whose sheet uses the server the login reached.
+    on_server: dict[tuple[str, str], int] = field(default_factory=dict)
+    server_names: dict[int, str] = field(default_factory=dict)  # registry id → host name
 
 
 def directory_load() -> Directory:
@@ -45,9 +49,13 @@ def directory_load() -> Directory:
     directory = Directory()
     logins = directory.logins
 
+    shared: dict[str, set[int]] = {}
+
     def add(name: str, pk: int) -> None:
         name = name.lower()
-        if logins.setdefault(name, pk) != pk:
+        found = logins.setdefault(name, pk)
+        if found != pk:
+            shared.setdefault(name, set()).update({pk} if found == AMBIGUOUS else {pk, found})
             logins[name] = AMBIGUOUS
 
     for pk, email, username in Mailbox.objects.values_list("pk", "email", "username").iterator(
@@ -61,6 +69,7 @@ def directory_load() -> Directory:
             "pk", "email", "domain"
         ):
             add(domains[domain].login_name(email), pk)
+    _shared_names(directory, shared)
     names: dict[str, list[tuple[int, bool]]] = {}
     for pk, status, addresses in ServerName.objects.exclude(addresses="").values_list(
         "pk", "status", "addresses"
@@ -73,6 +82,24 @@ def directory_load() -> Directory:
     }
     directory.ports = {actual: port for port, actual in settings.PROBE_PORT_MAP.items()}
     return directory
+
+
+def _shared_names(directory: Directory, shared: dict[str, set[int]]) -> None:
+    """For login names several mailboxes share: which one each server name means."""
+    ids = {pk for pks in shared.values() for pk in pks}
+    hosts: dict[int, set[str]] = {}
+    for pk, incoming, outgoing in Mailbox.objects.filter(pk__in=ids).values_list(
+        "pk", "current_sheet__incoming_host", "current_sheet__outgoing_host"
+    ):
+        hosts[pk] = {incoming, outgoing} - {None}
+    for name, pks in shared.items():
+        for pk in pks:
+            for host in hosts.get(pk, ()):
+                key = (name, host)
+                found = directory.on_server.setdefault(key, pk)
+                if found != pk:
+                    directory.on_server[key] = AMBIGUOUS
+    directory.server_names = dict(ServerName.objects.values_list("pk", "hostname"))
 
 
 def _key(event: LoginEvent) -> str:
@@ -198,18 +225,22 @@ def evidence_record(
             if event.outcome != LOGIN:
                 counts[f"new-{event.outcome}"] += 1
                 continue
-            mailbox = directory.logins.get(event.user.lower())
+            user = event.user.lower()
+            mailbox = directory.logins.get(user)
             if mailbox is None:
                 counts["unknown-user"] += 1
                 continue
+            address = event.local or ""
+            server, legacy = directory.addresses.get(address, (None, False))
+            if mailbox == AMBIGUOUS and server is not None:
+                host = directory.server_names.get(server, "")
+                mailbox = directory.on_server.get((user, host), AMBIGUOUS)
             if mailbox == AMBIGUOUS:
                 counts["ambiguous-user"] += 1
                 continue
             counts["recorded"] += 1
             mailboxes.add(mailbox)
-            address = event.local or ""
             port = directory.ports.get(event.local_port, event.local_port) or 0
-            server, legacy = directory.addresses.get(address, (None, False))
             row_key = (mailbox, event.protocol, address, port, event.tls, event.tls_version or "")
             row = rows.get(row_key)
             if row is None:

@@ -209,3 +209,19 @@ def test_import_servers_takes_an_optional_addresses_column(db):
         b"mail.hosting.example,current,,192.0.2.10 2001:DB8::10\n"
     )
     assert ServerName.objects.get().addresses == "192.0.2.10 2001:db8::10"
+
+
+def test_a_name_two_mailboxes_share_is_told_apart_by_the_server_the_login_reached(
+    registry, source, alpha, beta
+):
+    from accounts.sheets import SheetValues
+
+    on_old = SheetValues("pop.hosting.example", 110, "none", "pop.hosting.example", 25, "none",
+                         "smtp-auth")  # fmt: skip
+    mine = make_mailbox(alpha, "info@alpha.example", on_old)
+    make_mailbox(beta, "info@beta.example")  # on mail.hosting.example
+    ingest(source, dovecot("info", lip="192.0.2.20", lport=110, tls=False, session="1"))
+    ingest(source, dovecot("info", lip="198.51.100.1", session="2"))  # an address of no name
+    assert LoginEvidence.objects.get().mailbox == mine
+    source.refresh_from_db()
+    assert source.counts["ambiguous-user"] == 1
