@@ -94,10 +94,10 @@ def test_get_is_not_allowed(client, token):
 
 
 def test_an_admin_creates_a_token_shown_once_and_revokes_it(
-    client, post, django_user_model, alpha_mailbox
+    client, post, staff_admin, alpha_mailbox
 ):
     source = LogSource.objects.create(name="mail2")
-    login_staff(client, django_user_model.objects.create_superuser("root", "r@x.example", "pw"))
+    login_staff(client, staff_admin)
     response = client.post(
         "/admin/checks/ingesttoken/add/", {"source": source.pk}, HTTP_ACCEPT_LANGUAGE="en"
     )
