@@ -10,4 +10,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.roles import staff_groups_ensure
 
-        post_migrate.connect(staff_groups_ensure, sender=self)
+        # After every app's migrations, not only ours: the permissions of apps migrated
+        # after accounts (checks) exist only then, and the admin group needs them too.
+        post_migrate.connect(staff_groups_ensure, dispatch_uid="staff_groups_ensure")

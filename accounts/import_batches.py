@@ -49,7 +49,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "sheets": SHEET_COLUMNS,
 }
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "servers": ("mail.hosting.example", "current", "", ""),
+    "servers": ("mail.hosting.example", "current", "", "", "192.0.2.10"),
     "sheets": (
         "aaabb",
         "株式会社エーエービービー",

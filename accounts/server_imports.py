@@ -1,4 +1,4 @@
-"""Import of the server-name registry: `hostname,status,replaced_by[,note]`."""
+"""Import of the server-name registry: `hostname,status,replaced_by[,note][,addresses]`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from accounts.csvfiles import ImportRefused, RowReader, read_table
 from accounts.imports import CREATED, UNCHANGED, ImportPlan, compare
 from accounts.models import ServerName
-from accounts.sheets import normalize_hostname, parse_choice, parse_note
+from accounts.sheets import normalize_hostname, parse_addresses, parse_choice, parse_note
 from accounts.signals import registry_changed
 
 SERVER_COLUMNS = ("hostname", "status", "replaced_by")
-SERVER_OPTIONAL_COLUMNS = ("note",)
+SERVER_OPTIONAL_COLUMNS = ("note", "addresses")
 
 
 @dataclass
@@ -25,11 +25,13 @@ class ServerRow:
     status: str
     replaced_by: str | None
     note: str | None  # None: the file has no note column
+    addresses: str | None = None  # None: the file has no addresses column
 
 
 def _parse_server_rows(
-    rows: list[tuple[int, dict[str, str]]], has_note: bool, plan: ImportPlan
+    rows: list[tuple[int, dict[str, str]]], names: list[str], plan: ImportPlan
 ) -> dict[str, ServerRow]:
+    has_note, has_addresses = "note" in names, "addresses" in names
     parsed: dict[str, ServerRow] = {}
     for line, cells in rows:
         row = RowReader(line, cells, plan.problems)
@@ -45,7 +47,14 @@ def _parse_server_rows(
             note = row.get("note", parse_note) if has_note else None
             if note is None and has_note:
                 continue
-            parsed[hostname] = ServerRow(line, hostname, status, replaced_by, note)
+            addresses = (
+                row.get("addresses", lambda t: " ".join(parse_addresses(t)))
+                if has_addresses
+                else None
+            )
+            if addresses is None and has_addresses:
+                continue
+            parsed[hostname] = ServerRow(line, hostname, status, replaced_by, note, addresses)
     return parsed
 
 
@@ -104,18 +113,21 @@ def servers_plan(data: bytes, progress: Any = None) -> ImportPlan:
         plan.problems = refused.problems
         return plan
     existing = {s.hostname: s for s in ServerName.objects.select_related("replaced_by")}
-    parsed = _parse_server_rows(rows, "note" in names, plan)
+    parsed = _parse_server_rows(rows, names, plan)
     _check_replacements(parsed, existing, plan)
     for server in parsed.values():
         after = {"status": server.status, "replaced_by": server.replaced_by or ""}
         if server.note is not None:
             after["note"] = server.note
+        if server.addresses is not None:
+            after["addresses"] = server.addresses
         stored = existing.get(server.hostname)
         if stored is not None:
             stored = {
                 "status": stored.status,
                 "replaced_by": stored.replaced_by.hostname if stored.replaced_by else "",
                 "note": stored.note,
+                "addresses": stored.addresses,
             }
         plan.changes.append(compare(server.line, server.hostname, stored, after))
     plan.problems.sort(key=lambda p: p.line)

@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.forms import TextCheckedAdmin
-from checks.models import Endpoint, Event, ProbeResult, Sweep
+from checks.evidence.ingest import token_create
+from checks.models import Endpoint, Event, IngestToken, LogSource, ProbeResult, Sweep
 
 
 @admin.register(Endpoint)
@@ -40,3 +44,39 @@ class EventAdmin(ReadOnlyAdmin):
 @admin.register(Sweep)
 class SweepAdmin(ReadOnlyAdmin):
     list_display = ["pk", "started_at", "finished_at", "status", "endpoint_count", "batches_done"]
+
+
+@admin.register(LogSource)
+class LogSourceAdmin(TextCheckedAdmin, admin.ModelAdmin):
+    list_display = ["name", "last_ingest_at", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["counts", "last_ingest_at"]
+
+
+@admin.register(IngestToken)
+class IngestTokenAdmin(TextCheckedAdmin, admin.ModelAdmin):
+    """A new token is shown once, when it is added; only its hash is kept."""
+
+    list_display = ["source", "hint", "created_at", "revoked_at"]
+    list_filter = ["source"]
+    fields = ["source"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        row, token = token_create(obj.source)
+        obj.pk = row.pk
+        self.message_user(
+            request,
+            _(
+                "The token for %(source)s (shown only now; copy it into the shipper's settings): %(token)s"
+            )
+            % {"source": row.source, "token": token},
+            messages.WARNING,
+        )
+
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

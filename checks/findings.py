@@ -70,8 +70,22 @@ RULES: dict[str, tuple[str, str, str]] = {
     "tls-outdated": (MEDIUM, "r.tls_version IN ('TLSv1', 'TLSv1.1')", "r.tls_version"),
     "plaintext-auth-exposed": (MEDIUM, "r.plaintext_auth_before_tls = %(true)s", "''"),
 }
-CODES: tuple[str, ...] = tuple(RULES)
-SEVERITY: dict[str, str] = {code: rule[0] for code, rule in RULES.items()}
+# What the mail servers' own logs show (checks.evidence): code -> (severity, condition on
+# a row `e` of login evidence last seen within LOG_EVIDENCE_WINDOW_DAYS, with its registry
+# name `n`). Each finding names the endpoint of the latest such login and its day.
+EVIDENCE_RULES: dict[str, tuple[str, str]] = {
+    "insecure-login-seen": (HIGH, "e.tls = %(false)s"),
+    "legacy-endpoint-seen": (
+        HIGH,
+        "(e.legacy_address = %(true)s OR n.status = 'legacy' OR {legacy_port})",
+    ),
+    "legacy-tls-seen": (MEDIUM, "e.tls_version IN ('SSLv3', 'TLSv1', 'TLSv1.1')"),
+}
+CODES: tuple[str, ...] = (*RULES, *EVIDENCE_RULES)
+SEVERITY: dict[str, str] = {
+    **{code: rule[0] for code, rule in RULES.items()},
+    **{code: rule[0] for code, rule in EVIDENCE_RULES.items()},
+}
 
 SIDES = """
     SELECT m.id AS mailbox_id, m.customer_id AS customer_id, 'incoming' AS side,
@@ -189,6 +203,59 @@ def _indexes_after(cursor) -> Iterator[None]:
     cursor.execute(f"ANALYZE {FINDINGS}")
 
 
+def legacy_port_sql(row: str = "e") -> str:
+    """True for a login on a port that is neither recommended nor the SMTP alternative
+    (0, a port the log did not give, is not held against anyone)."""
+    allowed = [(protocol, int(port)) for protocol, (port, _s) in settings.RECOMMENDED_PORTS.items()]
+    allowed.append(("smtp", int(settings.RECOMMENDED_SMTP_ALTERNATIVE[0])))
+    known = " OR ".join(
+        f"({row}.protocol = '{protocol}' AND {row}.port = {port})"
+        for protocol, port in allowed
+        if protocol in ("pop3", "imap", "smtp")
+    )
+    return f"({row}.port <> 0 AND NOT ({known}))"
+
+
+EVIDENCE_VALUE = (
+    "e.protocol || ' ' || CASE WHEN e.address = '' THEN '' ELSE e.address || ':' END"
+    " || CASE WHEN e.port = 0 THEN '?' ELSE CAST(e.port AS VARCHAR(5)) END"
+    " || CASE WHEN e.tls_version = '' THEN '' ELSE ' ' || e.tls_version END"
+    " || ' ' || SUBSTR(CAST(e.last_seen AS VARCHAR(40)), 1, 10)"
+)
+
+
+def _evidence_sql(mailbox_ids: list[int] | None, *, into: str = WANTED) -> tuple[str, dict]:
+    """The log-evidence findings into the same wanted table (or, the first fill, straight
+    into checks_finding): per mailbox, side and code, the latest matching login (its
+    endpoint and day are the finding's value)."""
+    where = f"AND e.mailbox_id IN ({_id_list(mailbox_ids)})" if mailbox_ids is not None else ""
+    seen = " UNION ALL ".join(
+        f"SELECT e.id, e.mailbox_id, m.customer_id,"
+        f" CASE WHEN e.protocol = 'smtp' THEN 'outgoing' ELSE 'incoming' END AS side,"
+        f" '{code}' AS code, '{severity}' AS severity, COALESCE(n.hostname, e.address) AS host,"
+        f" {EVIDENCE_VALUE} AS value, e.last_seen"
+        f" FROM checks_loginevidence e JOIN accounts_mailbox m ON m.id = e.mailbox_id"
+        f" LEFT JOIN accounts_servername n ON n.id = e.server_id"
+        f" WHERE e.last_seen >= %(window)s {where}"
+        f" AND {condition.format(legacy_port=legacy_port_sql())}"
+        for code, (severity, condition) in EVIDENCE_RULES.items()
+    )
+    sql = (
+        f"INSERT INTO {into} ({COLUMNS}{FINDING_EXTRA if into == FINDINGS else ''})"
+        f" SELECT {COLUMNS}{FINDING_EXTRA_VALUES if into == FINDINGS else ''} FROM ("
+        f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.mailbox_id, s.side, s.code"
+        f" ORDER BY s.last_seen DESC, s.id DESC) AS latest FROM ({seen}) s) x WHERE x.latest = 1"
+    )
+    now = timezone.now()
+    params = {
+        "now": now,
+        "window": now - timedelta(days=settings.LOG_EVIDENCE_WINDOW_DAYS),
+        "true": True,
+        "false": False,
+    }
+    return sql, params
+
+
 def _temp_tables(cursor) -> None:
     for table in (WANTED, CODES_TABLE, GONE, NEW):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -269,6 +336,12 @@ def fingerprint() -> str:
         parts.append(cursor.fetchone())
         cursor.execute("SELECT hostname, status FROM accounts_servername ORDER BY hostname")
         parts.append(cursor.fetchall())
+        cursor.execute(
+            "SELECT COUNT(*), COALESCE(SUM(count), 0), MAX(last_seen) FROM checks_loginevidence"
+            " WHERE last_seen >= %s",
+            [now - timedelta(days=settings.LOG_EVIDENCE_WINDOW_DAYS)],
+        )
+        parts.append(cursor.fetchone())
     for endpoint in Endpoint.objects.select_related("last_result").order_by("pk"):
         r = endpoint.last_result
         if r is None:
@@ -345,11 +418,13 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
                 # Nothing to compare with: no temporary copy, no differences.
                 with _indexes_after(cursor):
                     cursor.execute(sql, params)
+                    cursor.execute(*_evidence_sql(mailbox_ids, into=FINDINGS))
                 for table in (WANTED, CODES_TABLE, GONE, NEW):
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
                 delta = Counter()
             else:
                 cursor.execute(sql, params)
+                cursor.execute(*_evidence_sql(mailbox_ids))
                 if connection.vendor == "postgresql":
                     cursor.execute(f"ANALYZE {WANTED}")  # temporary tables have no statistics
                 delta = _apply(cursor, now, mailbox_ids)

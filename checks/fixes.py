@@ -30,6 +30,9 @@ def code_labels() -> dict[str, str]:
         "endpoint-not-probed": _("Could not test the server"),
         "tls-outdated": _("Outdated TLS only"),
         "plaintext-auth-exposed": _("Password accepted before TLS"),
+        "insecure-login-seen": _("Login without encryption seen"),
+        "legacy-endpoint-seen": _("Login the old way seen"),
+        "legacy-tls-seen": _("Login with outdated TLS seen"),
     }
 
 
@@ -74,6 +77,18 @@ def explanation(finding: Finding) -> str:
             "%(host)s offers only %(value)s, which current systems no longer accept."
         ),
         "plaintext-auth-exposed": _("%(host)s accepts passwords before encryption is on."),
+        "insecure-login-seen": _(
+            "The server logs show the %(side)s side logging in without encryption"
+            " (%(value)s): the password travels in the clear."
+        ),
+        "legacy-endpoint-seen": _(
+            "The server logs show the %(side)s side still logging in on an old server name,"
+            " address or port (%(value)s)."
+        ),
+        "legacy-tls-seen": _(
+            "The server logs show the %(side)s side connecting with an outdated TLS version"
+            " (%(value)s), which the servers will stop accepting."
+        ),
     }
     return texts[finding.code] % values
 

@@ -253,3 +253,14 @@ class FindingSummary(models.Model):
 
     def __str__(self) -> str:
         return f"findings summary at {self.computed_at}"
+
+
+from checks.evidence.models import (  # noqa: E402
+    IngestBatch,
+    IngestToken,
+    LoginEvidence,
+    LogSource,
+    SeenLogin,
+)
+
+__all__ = ["IngestBatch", "IngestToken", "LogSource", "LoginEvidence", "SeenLogin"]

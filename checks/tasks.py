@@ -49,3 +49,19 @@ def results_purge() -> int:
 @shared_task(name="checks.tasks.findings_recompute_all")
 def findings_recompute_all() -> bool:
     return findings.findings_recompute()
+
+
+@shared_task(name="checks.tasks.evidence_batch")
+def evidence_batch(batch_id: int) -> None:
+    from checks.evidence.ingest import batch_process
+
+    batch_process(batch_id)
+
+
+@shared_task(name="checks.tasks.evidence_batches_resume")
+def evidence_batches_resume() -> int:
+    from checks.evidence.ingest import batches_resume
+    from checks.evidence.recording import evidence_prune
+
+    evidence_prune()
+    return batches_resume()

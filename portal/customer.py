@@ -11,6 +11,7 @@ from django.utils import translation
 from accounts.models import Customer, Mailbox, SettingsSheet
 from accounts.roles import is_staff_member
 from accounts.scoping import get_visible_or_404
+from checks.evidence.summary import mailbox_connections
 from portal.mailbox_states import (
     mailbox_statuses,
     problem_sentences,
@@ -71,6 +72,7 @@ def customer_mailbox(request, slug, code):
             "status": status,
             "explanations": problem_sentences(mailbox) if status.changes_pending else [],
             "history": history,
+            "connections": mailbox_connections(mailbox.pk),
         },
     )
 

@@ -325,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "checks.tasks.results_purge",
         "schedule": 24 * 60 * 60,
     },
+    "resume-log-batches": {
+        "task": "checks.tasks.evidence_batches_resume",
+        "schedule": 5 * 60,
+    },
 }
 
 # Probes of the mail servers (checks/).
@@ -378,6 +382,15 @@ HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", default=300)
 # or from these client addresses or networks; with neither, /metrics is not served.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+
+# Evidence from the mail servers' logs: kept this many days; findings look this far back;
+# the zone of log timestamps that carry none (RFC 3164).
+LOG_EVIDENCE_KEEP_DAYS = env.int("LOG_EVIDENCE_KEEP_DAYS", default=90)
+LOG_EVIDENCE_WINDOW_DAYS = env.int("LOG_EVIDENCE_WINDOW_DAYS", default=14)
+LOG_TIME_ZONE = env.str("LOG_TIME_ZONE", default=TIME_ZONE)
+# POST /ingest/maillog/: the largest body, and when a batch no worker finished is handed out again.
+LOG_INGEST_MAX_BYTES = env.int("LOG_INGEST_MAX_BYTES", default=5 * 1024 * 1024)
+LOG_INGEST_RESUME_MINUTES = env.float("LOG_INGEST_RESUME_MINUTES", default=15)
 
 # The company's recommended port and security per protocol (the fix findings propose),
 # and the alternative for SMTP where a mail program cannot use the recommended one.

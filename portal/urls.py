@@ -6,6 +6,7 @@ from portal import certificates, customer, guide_views, health, metrics
 from portal.audit import views as audit_views
 from portal.autoconfig import views as autoconfig_views
 from portal.campaigns import views as campaign_views
+from portal.evidence import views as evidence_views
 from portal.invitations import views as invitation_views
 from portal.logins import passwords, two_factor
 from portal.logins.lockout import LoginForm
@@ -50,6 +51,7 @@ urlpatterns = [
         autoconfig_views.customer_profile,
         name="customer_profile",
     ),
+    path("ingest/maillog/", evidence_views.maillog_ingest, name="maillog_ingest"),
     path("staff/", mailboxes.staff_home, name="staff_home"),
     path("staff/campaigns/", campaign_views.campaign_list, name="campaign_list"),
     path("staff/campaigns/new/", campaign_views.campaign_edit, name="campaign_new"),
@@ -125,6 +127,7 @@ urlpatterns = [
         name="import_template",
     ),
     path("staff/findings/", findings.findings_dashboard, name="findings_dashboard"),
+    path("staff/forecast/", evidence_views.forecast, name="forecast"),
     path("staff/findings/export.csv", findings.findings_export, name="findings_export"),
     path("staff/domains/", domains.domain_list, name="domain_list"),
     path("staff/domains/check/", domains.domains_check_now, name="domains_check_now"),

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import BinaryIO
 
 MAX_LINE = 8192  # longer lines are not log lines of interest: skipped, counted
 
@@ -86,6 +87,17 @@ POSTFIX_SASL_FAILED = re.compile(
 )
 
 
+def bounded_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary stream, each read at most MAX_LINE + 1 bytes at a time: a
+    longer line yields its start (which the reader counts as too long), the rest is
+    discarded, so memory stays bounded whatever the file holds."""
+    while line := stream.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE + 1)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
 def _plausible(at: datetime, now: datetime, keep: timedelta) -> bool:
     return now - keep <= at <= now + timedelta(days=1)
 
@@ -103,14 +115,25 @@ class LogReader:
     """Reads log lines into login events and counts the rest.
 
     `tz` is the zone of timestamps that carry none (RFC 3164); their year is the one
-    that puts them closest before `now`. Timestamps older than `keep` or more than a
+    that puts them closest before `now`. A Postfix login on `smtps` is over TLS whether or
+    not its TLS line was read (the service has no plain phase). Timestamps older than `keep` or more than a
     day ahead are absurd: skipped and counted.
     """
 
-    def __init__(self, *, tz: tzinfo, now: datetime, keep: timedelta = timedelta(days=90)):
+    def __init__(
+        self,
+        *,
+        tz: tzinfo,
+        now: datetime,
+        keep: timedelta = timedelta(days=90),
+        postfix_tls: dict[tuple[str, str], str] | None = None,
+    ):
         self.tz, self.now, self.keep = tz, now, keep
         self.counts: Counter[str] = Counter()
-        self._postfix_tls: dict[tuple[str, str], str] = {}
+        self._times: dict[tuple[str, str, str], datetime | None] = {}
+        # Postfix connections whose TLS line was read and whose login may come in a later
+        # batch: pass the same dict to the reader of the source's next batch.
+        self._postfix_tls: dict[tuple[str, str], str] = {} if postfix_tls is None else postfix_tls
 
     def read(self, lines: Iterable[str | bytes]) -> Iterator[LoginEvent]:
         for line in lines:
@@ -175,6 +198,14 @@ class LogReader:
         return at if at.tzinfo else at.replace(tzinfo=self.tz)
 
     def _traditional(self, mon: str, day: str, time: str) -> datetime | None:
+        key = (mon, day, time)
+        if key not in self._times:  # a busy log repeats each second many times
+            if len(self._times) > 10_000:
+                self._times.clear()
+            self._times[key] = self._traditional_time(mon, day, time)
+        return self._times[key]
+
+    def _traditional_time(self, mon: str, day: str, time: str) -> datetime | None:
         month = MONTHS.get(mon)
         if month is None:
             return None
@@ -260,7 +291,7 @@ class LogReader:
                 remote=m["remote"],
                 local=None,
                 local_port=POSTFIX_SERVICE_PORTS.get(service),
-                tls=version is not None,
+                tls=version is not None or service == "smtps",
                 tls_version=version,
                 session=f"postfix:{env.host}:{env.pid}:{m['queue']}",
                 service=service,

@@ -11,13 +11,15 @@ from string import Formatter
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Mailbox, SettingsSheet, sheet_record
+from checks.evidence.summary import evidence_configured, latest_login, new_way_q, old_way_q
 from checks.findings import CODES, open_findings
 from checks.fixes import recommended_sheet
 from portal.campaigns.models import Campaign, CampaignMailbox, Notice
@@ -376,10 +378,24 @@ def mailboxes_verify(mailbox_ids: list[int] | None = None) -> int:
         if mailbox_ids is not None:
             entries = entries.filter(mailbox_id__in=mailbox_ids)
         still = open_findings().filter(code__in=campaign_codes(campaign)).values("mailbox")
-        verified += entries.exclude(mailbox__in=still).update(
+        entries = entries.exclude(mailbox__in=still)
+        if evidence_configured():
+            entries = _seen_the_new_way(entries, campaign)
+        verified += entries.update(
             status=CampaignMailbox.Status.VERIFIED, verified_at=timezone.now()
         )
     return verified
+
+
+def _seen_the_new_way(entries: QuerySet, campaign: Campaign) -> QuerySet:
+    """With log evidence, verified also needs a login the new way after the notice (or the
+    launch) and none the old way since."""
+    annotated = entries.annotate(
+        new_at=latest_login(new_way_q()),
+        old_at=latest_login(old_way_q()),
+        since=Coalesce("notified_at", Value(campaign.started_at or campaign.created_at)),
+    ).filter(Q(new_at__gte=F("since")), Q(old_at__isnull=True) | Q(old_at__lt=F("new_at")))
+    return CampaignMailbox.objects.filter(pk__in=list(annotated.values_list("pk", flat=True)))
 
 
 # Messages

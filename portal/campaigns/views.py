@@ -31,6 +31,7 @@ from portal.audit.models import AuditEntry
 from portal.audit.record import audit_record
 from portal.campaigns import lifecycle, sending
 from portal.campaigns.chart import funnel_chart, funnel_rows
+from portal.evidence.campaign import campaign_evidence
 from portal.guide_views import client_choices
 from portal.guides.builder import guide_build, sheet_changes
 from portal.guides.catalog import CATALOG
@@ -212,6 +213,7 @@ def campaign_detail(request, code):
             timeline=timeline,
             funnel=funnel,
             chart=funnel_chart(funnel, targeted),
+            **campaign_evidence(campaign),
         )
     return render(request, "campaigns/detail.html", context)
 

@@ -53,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CERT_NAME = "mail.new.example"
+DISCARD_DOMAIN = "discard.example"  # Postfix accepts mail to it and drops it
 CA_NAME = "Mail Portal Test CA"
 
 CASE_ADDRESSES: dict[str, str] = {
@@ -81,6 +82,18 @@ REQUIRED_FILES = (
 INSTALL_SCRIPT = Path(__file__).with_name("install-mailservers.sh")
 
 START_TIMEOUT = 20.0  # seconds for every listener to greet
+
+# Mailboxes the servers accept (Dovecot's passdb; Postfix's SMTP AUTH asks Dovecot): for
+# tests that log in for real and read what the servers logged.
+TEST_LOGINS: dict[str, str] = {
+    "info@alpha.example": "test-password-1",
+    "sales": "test-password-2",
+}
+# The login line the README recommends (adds the local port and the TLS protocol); the
+# TLS cases use it, "plain" keeps Dovecot's default.
+RECOMMENDED_LOGIN_FORMAT = (
+    "user=<%u> method=%m rip=%r lip=%l lport=%{lport} mpid=%e %c %k session=<%{session}>"
+)
 
 
 class MailServersUnavailable(RuntimeError):
@@ -318,7 +331,11 @@ def _dovecot_config(
     run = home / "run"  # base_dir: keep it short, unix socket paths are limited to 107 bytes
     for sub in ("run", "state", "mail"):
         (home / sub).mkdir(parents=True, exist_ok=True)
-    (home / "users").write_text("dummy:{PLAIN}not-a-real-password::::::\n")
+    shutil.chown(home / "mail", "dovecot", "dovecot")  # the userdb's user writes the mail
+    (home / "users").write_text(
+        "dummy:{PLAIN}not-a-real-password::::::\n"
+        + "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in TEST_LOGINS.items())
+    )
     host = CASE_ADDRESSES[case]
     tls = case != "plain"
 
@@ -333,6 +350,7 @@ ssl_cert = <{cert_file}
 ssl_key = <{key_file}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
+login_log_format_elements = {RECOMMENDED_LOGIN_FORMAT}
 """
     else:
         ssl_settings = """\
@@ -359,6 +377,8 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN {home / "users"}
 }}
+# The static userdb's user (dovecot) has a system uid: let test logins open their mail.
+first_valid_uid = 1
 userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={home / "mail"}/%u
@@ -475,6 +495,8 @@ smtpd_peername_lookup = no
 default_transport = error:outbound mail is disabled in the test instance
 relay_transport = error:outbound mail is disabled in the test instance
 local_transport = error:local delivery is disabled in the test instance
+# Except mail to discard.example, accepted and dropped (tests that send a message).
+transport_maps = inline:{{ discard.example=discard: }}
 alias_maps =
 alias_database =
 local_recipient_maps =

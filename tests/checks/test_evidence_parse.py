@@ -191,3 +191,11 @@ def test_timestamps_are_compared_in_utc_too():
     (event,), _ = read(RICH_FORMAT)
     assert event.at.astimezone(UTC) == datetime(2026, 11, 30, 1, 42, 1, tzinfo=UTC)
     assert NOW - event.at < timedelta(hours=2)
+
+
+def test_a_postfix_smtps_login_is_over_tls_even_without_its_tls_line():
+    (event,), _ = read(
+        "Nov 30 10:42:01 mail postfix/smtps/smtpd[5]: 4A1: client=c[203.0.113.9], "
+        "sasl_method=PLAIN, sasl_username=u"
+    )
+    assert (event.local_port, event.tls, event.tls_version) == (465, True, None)

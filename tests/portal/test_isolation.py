@@ -8,7 +8,8 @@ from checks.models import Endpoint
 from tests.conftest import login_staff
 
 # Prefixes of the URLs that are not customer pages (each has its own guard, tested below).
-NOT_CUSTOMER = ("staff/", "admin/", "accounts/", "i18n/")
+# ingest/: log shippers, by a source token, never a person (tests/portal/test_maillog_ingest.py).
+NOT_CUSTOMER = ("staff/", "admin/", "accounts/", "i18n/", "ingest/")
 
 # Customer URL name -> the kwargs that point it at beta's data.
 OTHER_CUSTOMER_KWARGS = {
@@ -113,6 +114,7 @@ def staff_urls(mailbox, endpoint):
         reverse("campaign_new"),
         reverse("findings_export"),
         reverse("endpoint_detail", kwargs={"code": endpoint.code}),
+        reverse("forecast"),
     ]
 
 

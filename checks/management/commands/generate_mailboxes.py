@@ -40,10 +40,10 @@ SETUP = [
     "UPDATE accounts_servername SET replaced_by_id = NULL",
     "DELETE FROM accounts_servername",
     "INSERT INTO accounts_servername (hostname, status, note, addresses, updated_at) VALUES"
-    " ('mail.hosting.example', 'current', '', '', now()),"
-    " ('mail2.hosting.example', 'current', '', '', now()),"
-    " ('pop.hosting.example', 'legacy', '', '', now()),"
-    " ('smtp.hosting.example', 'legacy', '', '', now())",
+    " ('mail.hosting.example', 'current', '', '192.0.2.10', now()),"
+    " ('mail2.hosting.example', 'current', '', '192.0.2.11', now()),"
+    " ('pop.hosting.example', 'legacy', '', '192.0.2.20', now()),"
+    " ('smtp.hosting.example', 'legacy', '', '192.0.2.21', now())",
     "UPDATE accounts_servername SET replaced_by_id = (SELECT id FROM accounts_servername"
     " WHERE hostname = 'mail.hosting.example') WHERE status = 'legacy'",
 ]

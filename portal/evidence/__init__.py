@@ -1,0 +1,1 @@
+"""Evidence from the mail servers' logs: the shippers' endpoint and the staff forecast."""

@@ -1,0 +1,227 @@
+"""Login lines become evidence per mailbox and endpoint, each session counted once."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import MailDomain, ServerName
+from accounts.server_imports import servers_import
+from checks.evidence.models import LoginEvidence, LogSource, SeenLogin
+from checks.evidence.recording import evidence_ingest, evidence_prune
+from tests.conftest import make_mailbox
+
+
+def stamp(minutes_ago: int = 5) -> str:
+    return (timezone.now() - timedelta(minutes=minutes_ago)).isoformat(timespec="seconds")
+
+
+def dovecot(user: str, *, proto="pop3", lip="192.0.2.10", lport=995, tls=True, version="TLSv1.3",
+            session="s1", rip="203.0.113.9", minutes_ago=5) -> str:  # fmt: skip
+    secure = f"TLS, {version} with cipher TLS_AES_256_GCM_SHA384 (256/256 bits), " if tls else ""
+    return (
+        f"{stamp(minutes_ago)} mail dovecot[99]: {proto}-login: Login: user=<{user}>, "
+        f"method=PLAIN, rip={rip}, lip={lip}, lport={lport}, mpid=4242, {secure}"
+        f"session=<{session}>"
+    )
+
+
+@pytest.fixture
+def registry(db):
+    current = ServerName.objects.create(
+        hostname="mail.hosting.example", status="current", addresses="192.0.2.10"
+    )
+    ServerName.objects.create(
+        hostname="pop.hosting.example",
+        status="legacy",
+        replaced_by=current,
+        addresses="192.0.2.20 2001:db8::20",
+    )
+    return current
+
+
+@pytest.fixture
+def source(db):
+    return LogSource.objects.create(name="mail1")
+
+
+def ingest(source, *lines):
+    return evidence_ingest(list(lines), source=source)
+
+
+def test_a_tls_login_becomes_evidence_of_its_mailbox_on_the_named_server(
+    registry, source, alpha_mailbox
+):
+    counts, touched = ingest(source, dovecot("info"))
+    row = LoginEvidence.objects.get()
+    assert touched == {alpha_mailbox.pk}
+    assert (row.mailbox, row.protocol, row.address, row.port) == (
+        alpha_mailbox, "pop3", "192.0.2.10", 995
+    )  # fmt: skip
+    assert (row.server, row.legacy_address, row.tls, row.tls_version) == (
+        registry, False, True, "TLSv1.3"
+    )  # fmt: skip
+    assert (row.count, row.last_remote) == (1, "203.0.113.9")
+    assert counts["recorded"] == 1
+
+
+def test_the_same_lines_read_twice_count_once(registry, source, alpha_mailbox):
+    lines = [dovecot("info", session="a"), dovecot("info", session="b", rip="198.51.100.7")]
+    ingest(source, *lines)
+    counts, _ = ingest(source, *lines)
+    assert LoginEvidence.objects.get().count == 2
+    assert (counts["duplicate"], counts["recorded"]) == (2, 0)
+
+
+def test_first_and_last_seen_and_the_latest_client_address(registry, source, alpha_mailbox):
+    ingest(source, dovecot("info", session="new", rip="198.51.100.7", minutes_ago=1))
+    ingest(source, dovecot("info", session="old", rip="203.0.113.9", minutes_ago=60))
+    row = LoginEvidence.objects.get()
+    assert row.last_remote == "198.51.100.7"
+    assert row.last_seen - row.first_seen > timedelta(minutes=58)
+    assert row.count == 2
+
+
+def test_an_address_only_legacy_names_have_counts_as_legacy(registry, source, alpha_mailbox):
+    ingest(source, dovecot("info", lip="2001:db8::20", lport=110, tls=False))
+    row = LoginEvidence.objects.get()
+    assert (row.legacy_address, row.server.hostname, row.tls) == (
+        True, "pop.hosting.example", False
+    )  # fmt: skip
+
+
+def test_an_address_two_names_share_names_no_server(registry, source, alpha_mailbox):
+    ServerName.objects.create(hostname="pop2.hosting.example", status="current",
+                              addresses="192.0.2.20")  # fmt: skip
+    ingest(source, dovecot("info", lip="192.0.2.20"))
+    row = LoginEvidence.objects.get()
+    assert (row.server, row.legacy_address) == (None, False)
+
+
+def test_login_names_are_found_by_address_user_name_and_domain_pattern(
+    registry, source, alpha, alpha_mailbox
+):
+    MailDomain.objects.create(customer=alpha, domain="alpha.example", server=registry,
+                              login="fixed", login_format="{local}+{domain}")  # fmt: skip
+    ingest(
+        source,
+        dovecot("info@alpha.example", session="1"),
+        dovecot("INFO", session="2"),
+        dovecot("info+alpha.example", session="3"),
+    )
+    assert LoginEvidence.objects.get(mailbox=alpha_mailbox).count == 3
+
+
+def test_unknown_and_ambiguous_names_are_counted_per_source_and_not_stored(
+    registry, source, alpha, beta
+):
+    make_mailbox(alpha, "info@alpha.example")
+    make_mailbox(beta, "info@beta.example")
+    ingest(source, dovecot("nobody", session="1"), dovecot("info", session="2"))
+    assert not LoginEvidence.objects.exists()
+    source.refresh_from_db()
+    assert (source.counts["unknown-user"], source.counts["ambiguous-user"]) == (1, 1)
+    assert "nobody" not in str(source.counts)
+
+
+def test_postfix_submission_joins_its_tls_line_and_the_service_gives_the_port(
+    registry, source, alpha_mailbox
+):
+    ingest(
+        source,
+        f"{stamp()} mail postfix/submission/smtpd[777]: connect from c[203.0.113.9]",
+        f"{stamp()} mail postfix/submission/smtpd[777]: Anonymous TLS connection established"
+        " from c[203.0.113.9]: TLSv1.1 with cipher ECDHE-RSA-AES256-SHA (256/256 bits)",
+        f"{stamp()} mail postfix/submission/smtpd[777]: 4ABC123: client=c[203.0.113.9],"
+        " sasl_method=PLAIN, sasl_username=info@alpha.example",
+    )
+    row = LoginEvidence.objects.get()
+    assert (row.protocol, row.address, row.port, row.tls, row.tls_version) == (
+        "smtp", "", 587, True, "TLSv1.1"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"\x00\x01\x02\xff binary junk",
+        b"Nov 30 10:4",
+        b"1999-01-01T00:00:00+09:00 mail dovecot: pop3-login: Login: user=<info>, rip=1.2.3.4",
+        b"x" * 1_000_000,
+        b"\xff\xfe not utf-8 \x80\x81",
+    ],
+)
+def test_bad_lines_are_skipped_and_counted_and_the_good_ones_kept(
+    registry, source, alpha_mailbox, junk
+):
+    counts, _ = ingest(source, junk, dovecot("info").encode())
+    assert LoginEvidence.objects.get().count == 1
+    assert counts["lines"] == 2
+    assert counts["garbage"] + counts["bad-time"] + counts["too-long"] + counts["skipped"] == 1
+
+
+def test_a_failing_batch_writes_nothing(registry, source, alpha_mailbox, monkeypatch):
+    from checks.evidence import recording
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(recording, "_upsert", broken)
+    with pytest.raises(RuntimeError):
+        ingest(source, dovecot("info"))
+    assert not SeenLogin.objects.exists()
+    monkeypatch.undo()
+    ingest(source, dovecot("info"))
+    assert LoginEvidence.objects.get().count == 1
+
+
+def test_old_sessions_and_evidence_are_pruned(registry, source, alpha_mailbox, settings):
+    ingest(source, dovecot("info"))
+    evidence_prune(now=timezone.now() + timedelta(days=settings.LOG_EVIDENCE_KEEP_DAYS + 1))
+    assert not SeenLogin.objects.exists() and not LoginEvidence.objects.exists()
+
+
+def test_the_command_reads_plain_and_gzipped_files_and_prints_counts(
+    registry, alpha_mailbox, tmp_path
+):
+    plain = tmp_path / "mail.log"
+    plain.write_text(dovecot("info", session="p") + "\nnot a log line\n")
+    archived = tmp_path / "mail.log.1.gz"
+    archived.write_bytes(gzip.compress((dovecot("info", session="g") + "\n").encode()))
+    out = StringIO()
+    call_command("ingest_maillog", str(plain), str(archived), "--source", "mail1", stdout=out)
+    call_command(
+        "ingest_maillog", str(plain), str(archived), "--source", "mail1", stdout=StringIO()
+    )
+    assert LoginEvidence.objects.get().count == 2
+    assert "3 lines: 2 logins recorded for 1 mailboxes" in out.getvalue()
+    assert LogSource.objects.get(name="mail1").counts["lines"] == 6
+
+
+def test_import_servers_takes_an_optional_addresses_column(db):
+    servers_import(
+        b"hostname,status,replaced_by,addresses\n"
+        b"mail.hosting.example,current,,192.0.2.10 2001:DB8::10\n"
+    )
+    assert ServerName.objects.get().addresses == "192.0.2.10 2001:db8::10"
+
+
+def test_a_name_two_mailboxes_share_is_told_apart_by_the_server_the_login_reached(
+    registry, source, alpha, beta
+):
+    from accounts.sheets import SheetValues
+
+    on_old = SheetValues("pop.hosting.example", 110, "none", "pop.hosting.example", 25, "none",
+                         "smtp-auth")  # fmt: skip
+    mine = make_mailbox(alpha, "info@alpha.example", on_old)
+    make_mailbox(beta, "info@beta.example")  # on mail.hosting.example
+    ingest(source, dovecot("info", lip="192.0.2.20", lport=110, tls=False, session="1"))
+    ingest(source, dovecot("info", lip="198.51.100.1", session="2"))  # an address of no name
+    assert LoginEvidence.objects.get().mailbox == mine
+    source.refresh_from_db()
+    assert source.counts["ambiguous-user"] == 1
