@@ -4,6 +4,7 @@ refuses the recipients it is told to, or cuts a session at a given message."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -60,6 +61,7 @@ class Sink:
 
 class SmtpSink:
     def __init__(self, *, refuse: set[str] | None = None) -> None:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # a line per command
         self.sink = Sink(refuse or set())
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

@@ -39,9 +39,10 @@ SETUP = [
     "DELETE FROM checks_endpoint",
     "UPDATE accounts_servername SET replaced_by_id = NULL",
     "DELETE FROM accounts_servername",
-    "INSERT INTO accounts_servername (hostname, status, note, updated_at) VALUES"
-    " ('mail.hosting.example', 'current', '', now()), ('mail2.hosting.example', 'current', '', now()),"
-    " ('pop.hosting.example', 'legacy', '', now()), ('smtp.hosting.example', 'legacy', '', now())",
+    "INSERT INTO accounts_servername (hostname, status, note, addresses, updated_at) VALUES"
+    " ('mail.hosting.example', 'current', '', '', now()),"
+    " ('mail2.hosting.example', 'current', '', '', now()),"
+    " ('pop.hosting.example', 'legacy', '', '', now()), ('smtp.hosting.example', 'legacy', '', '', now())",
     "UPDATE accounts_servername SET replaced_by_id = (SELECT id FROM accounts_servername"
     " WHERE hostname = 'mail.hosting.example') WHERE status = 'legacy'",
 ]
