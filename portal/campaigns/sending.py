@@ -147,7 +147,6 @@ def notice_send(notice: Notice) -> bool:
 
 def notices_send_due(
     campaign_id: int,
-    worker: str,
     *,
     limit: int | None = None,
     claimed: Callable[[bool], None] | None = None,
@@ -201,7 +200,7 @@ class _Batch:
                 if self.unreachable:  # each waiting notice records it, untried
                     sent += _notice_failed(notice, self.unreachable)
                     continue
-                self._wait_until(first + timedelta(seconds=interval * n))
+                self._wait_until(first + timedelta(seconds=interval * n), self.notices[n:])
                 if notice.pk in self.lost:
                     continue  # its lease ran out while we waited: another worker has it
                 found = entries.get(notice.customer_id, [])
@@ -257,16 +256,18 @@ class _Batch:
         )
         return True
 
-    def _wait_until(self, slot: datetime) -> None:
+    def _wait_until(self, slot: datetime, upcoming: list[Notice]) -> None:
         """Sleep until the slot, renewing the lease and telling `alive` on the way."""
         while True:
-            self._renew()
+            self._renew(upcoming)
             wait = (slot - timezone.now()).total_seconds()
             if wait <= 0:
                 return
             time.sleep(min(wait, renew_seconds()))
 
-    def _renew(self) -> None:
+    def _renew(self, upcoming: list[Notice]) -> None:
+        """Every few seconds: tell `alive`, and renew the lease of the notices still to
+        send; one whose lease ran out meanwhile and that another worker took is dropped."""
         if time.monotonic() - self.renewed < renew_seconds():
             return
         self.renewed = time.monotonic()
@@ -274,15 +275,9 @@ class _Batch:
             self.alive()
         lease = timezone.now() + timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
         mine = Notice.objects.filter(claim=self.claim, status=Notice.Status.SENDING)
-        waiting = {n.pk for n in self.notices if n.pk not in self.lost}
-        if mine.update(lease_until=lease) < len(waiting):
-            # Sent ones no longer count; any other missing one was taken by another worker.
-            still = set(mine.values_list("pk", flat=True))
-            self.lost |= {
-                pk
-                for pk in waiting - still
-                if not Notice.objects.filter(pk=pk, claim=self.claim).exists()
-            }
+        waiting = {n.pk for n in upcoming} - self.lost
+        if mine.filter(pk__in=waiting).update(lease_until=lease) < len(waiting):
+            self.lost |= waiting - set(mine.filter(pk__in=waiting).values_list("pk", flat=True))
 
 
 def _commit_without_waiting_for_disk(on: bool) -> None:

@@ -1,15 +1,11 @@
 """Celery tasks of the campaigns: thin wrappers that take ids. Their names stay
 "portal.tasks.…" so that schedules and queued messages keep finding them."""
 
-import socket
-
 from celery import shared_task
 from django.utils import timezone
 
 from portal.campaigns import lifecycle, sending
 from portal.campaigns.models import Campaign
-
-WORKER = socket.gethostname()
 
 
 @shared_task(name="portal.tasks.notices_send")
@@ -28,7 +24,6 @@ def notices_send(campaign_id: int, sender: str | None = None) -> int:
 
     return sending.notices_send_due(
         campaign_id,
-        WORKER,
         claimed=claimed,
         alive=lambda: sending.sender_continues(campaign_id, sender),
     )

@@ -1,17 +1,18 @@
 """Campaign mail at a real SMTP server (aiosmtpd): one session carries a whole batch,
-a refused recipient fails only its own notice, a broken session is opened again, and
-a batch costs a few queries per message."""
+a refused recipient fails only its own notice, a broken session is opened again, a
+batch costs a few queries per message, and a campaign whose sender died gets a new one."""
 
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Customer, ServerName, SettingsSheet, sheet_record
 from accounts.sheets import SheetValues
-from portal.campaigns import lifecycle
+from portal.campaigns import lifecycle, sending
 from portal.campaigns.tasks import notices_send
 from portal.models import Campaign, Notice
 from tests.conftest import make_mailbox
@@ -96,3 +97,18 @@ def test_sending_costs_at_most_four_queries_per_message(campaign, smtp):
     sent = Notice.objects.filter(status="sent").count()
     assert sent == 39
     assert len(queries) / sent <= 4, "\n".join(q["sql"][:120] for q in queries)
+
+
+def test_beat_gives_a_campaign_whose_sender_went_silent_a_new_one_and_the_old_one_stops(
+    campaign, smtp
+):
+    sender = sending.sender_start(campaign.pk)
+    assert sending.senders_resume() == []  # its sender is alive: nothing to start
+    cache.delete(f"campaign-sender:{campaign.pk}")  # nothing heard from it for a while
+
+    [(resumed, new_sender)] = sending.senders_resume()
+    assert resumed == campaign.pk and new_sender != sender
+    assert sending.senders_resume() == []  # started once, not at every tick
+    assert notices_send(campaign.pk, sender) == 0  # the old sender's task, run late
+    assert smtp.messages == []
+    assert notices_send(campaign.pk, new_sender) == 39
