@@ -11,13 +11,14 @@ message. With --before REF it first runs the same on the code of an older commit
 
 The data: `generate_mailboxes` with one mailbox per customer (so one notice per
 customer); each run's campaign takes the next customers that have something to
-change. The sink is aiosmtpd in this process; each worker is `celery worker
+change. The sink is aiosmtpd in a process of its own; each worker is `celery worker
 --pool=solo` (bench/counting_worker.py, which counts the statements it sends).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -39,10 +40,10 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from portal.campaigns import lifecycle  # noqa: E402
+from accounts.models import Mailbox  # noqa: E402
+from portal.campaigns import lifecycle, sending  # noqa: E402
 from portal.campaigns.tasks import notices_send  # noqa: E402
 from portal.models import Campaign, CampaignMailbox, Notice  # noqa: E402
-from tests.smtp_sink import SmtpSink  # noqa: E402
 
 HOSTS = "mail.hosting.example\npop.hosting.example\nsmtp.hosting.example"
 
@@ -79,59 +80,74 @@ def campaign_make(name: str, count: int) -> tuple[Campaign, int]:
 def run(label: str, code: Path, campaign: Campaign, notices: int, workers: int) -> str:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     counts = [ROOT / "var" / f"bench-queries-{queue}-{n}.txt" for n in range(workers)]
-    with SmtpSink() as smtp:
-        env = os.environ | {
-            "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
-            "CAMPAIGN_RATE_PER_MINUTE": "1000000",
-            "CELERY_QUEUE": queue,
-            # Workers refuse to start without the address links in messages point at.
-            "PORTAL_URL": os.environ.get("PORTAL_URL", "https://portal.hosting.example"),
-        }
-        processes = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    str(ROOT / "bench" / "counting_worker.py"),
-                    "-Q",
-                    queue,
-                    "-n",
-                    f"bench{n}-{queue}@%h",
-                    "--without-mingle",
-                    "--without-gossip",
-                ],
-                cwd=code,
-                env=env | {"QUERY_COUNT_FILE": str(counts[n])},
-            )
-            for n in range(workers)
-        ]
-        try:
-            time.sleep(5)
-            started = time.perf_counter()
-            notices_send.apply_async(args=[campaign.pk], queue=queue)
-            if code != ROOT:  # the old chain used one worker unless given more tasks
-                for _ in range(workers * 2 - 1):
-                    notices_send.apply_async(args=[campaign.pk], queue=queue)
-            sent = Notice.objects.filter(campaign=campaign, status="sent")
-            while sent.count() < notices and time.perf_counter() - started < 3600:
-                if any(process.poll() is not None for process in processes):
-                    raise SystemExit("a worker stopped")
-                time.sleep(1)
-            seconds = time.perf_counter() - started
-        finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(60)
-        messages, sessions = smtp.messages, smtp.sessions
+    received = ROOT / "var" / f"bench-sink-{queue}.json"
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "smtp_sink_process.py"), str(received)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    port = int(sink.stdout.readline())
+    env = os.environ | {
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+        "CAMPAIGN_RATE_PER_MINUTE": "1000000",
+        "CELERY_QUEUE": queue,
+        # Workers refuse to start without the address links in messages point at.
+        "PORTAL_URL": os.environ.get("PORTAL_URL", "https://portal.hosting.example"),
+    }
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "counting_worker.py"),
+                "-Q",
+                queue,
+                "-n",
+                f"bench{n}-{queue}@%h",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=code,
+            env=env | {"QUERY_COUNT_FILE": str(counts[n])},
+        )
+        for n in range(workers)
+    ]
+    sent = Notice.objects.filter(campaign=campaign, status="sent")
+    try:
+        time.sleep(5)
+        started = time.perf_counter()
+        notices_send.apply_async(args=[campaign.pk], queue=queue)
+        if code != ROOT:  # the old chain used one worker unless given more tasks
+            for _ in range(workers * 2 - 1):
+                notices_send.apply_async(args=[campaign.pk], queue=queue)
+        while sent.count() < notices and time.perf_counter() - started < 3600:
+            if any(process.poll() is not None for process in processes):
+                raise SystemExit("a worker stopped")
+            if code == ROOT:  # what beat's notices_resume does every 5 s
+                for campaign_id, sender in sending.senders_resume():
+                    notices_send.apply_async(args=[campaign_id, sender], queue=queue)
+            time.sleep(2)
+        seconds = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(60)
+        sink.stdin.close()
+        sink.wait(60)
+    result = json.loads(received.read_text())
+    messages = result["messages"]
     statements = sum(int(path.read_text()) for path in counts if path.exists())
-    ids = Counter(m["message_id"] for m in messages)
+    ids = Counter(message_id for message_id, _session in messages)
     marked = sent.count()
-    return (
+    row = (
         f"| {label} | {notices:,} | {len(messages):,} | {seconds:.0f} |"
-        f" {len(messages) / seconds:.0f} | {len({m['session'] for m in messages}):,}"
-        f" ({sessions:,} opened) | {statements / max(len(messages), 1):.1f} |"
+        f" {len(messages) / seconds:.0f} | {len({tuple(s) for _id, s in messages}):,}"
+        f" ({result['sessions']:,} opened) | {statements / max(len(messages), 1):.1f} |"
         f" {sum(n - 1 for n in ids.values())} | {notices - len(ids)} (marked sent: {marked:,}) |"
     )
+    print(row, flush=True)
+    return row
 
 
 def main() -> None:
@@ -141,12 +157,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--before", help="a commit to run first, side by side")
     parser.add_argument("--before-notices", type=int, default=20_000)
+    parser.add_argument("--keep-data", action="store_true", help="reuse generated mailboxes")
     args = parser.parse_args()
     before = args.before_notices if args.before else 0
     # About 40 % of generated mailboxes have something to change.
     customers = args.customers or int((args.notices + before) * 2.6)
-    call_command("generate_mailboxes", mailboxes=customers, customers=customers)
     Campaign.objects.all().delete()
+    if not args.keep_data or Mailbox.objects.count() < customers:
+        call_command("generate_mailboxes", mailboxes=customers, customers=customers)
     rows = []
     if args.before:
         campaign, notices = campaign_make("before", before)
