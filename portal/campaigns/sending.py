@@ -1,8 +1,12 @@
-"""Sending a campaign's notices: claim → rate slot → send → record.
+"""Sending a campaign's notices: claim a batch → rate slots → one SMTP session → record
+each message as it goes out.
 
-A notice is claimed with a conditional UPDATE that sets a lease; only its claimant may
-record it; a worker that dies leaves the lease to expire and the next worker sends it
-again with the same Message-ID — the one message that can go out twice.
+A batch is claimed with a conditional UPDATE that sets a lease and a claim token; only
+the token's holder may record its notices, and it renews the lease while it sends. A
+worker that dies leaves its lease to expire and the next worker sends those notices,
+with the same Message-ID; only the one in flight at the moment of death can go out
+twice. Each campaign has one sender (a chain of tasks, the next batch queued as soon as
+one is claimed); beat restarts a sender that has gone silent.
 """
 
 from __future__ import annotations
@@ -238,22 +242,13 @@ class _Batch:
             # The server refused this message's addresses; the session is still good.
             permanent = _permanent(error)
             return _notice_failed(notice, _error_text(error), final=permanent)
-        except (smtplib.SMTPResponseException, smtplib.SMTPException, OSError) as error:
-            # Broken session, timeout, or a refusal after the data: start a new session
-            # for the next message; this one is retried later with the same Message-ID.
+        except Exception as error:  # whatever it was, it is this notice's alone
+            # Broken session, timeout, a refusal after the data, an address the backend
+            # cannot encode: a new session for the next message; this one is retried
+            # later with the same Message-ID.
             self.connection.close()
             return _notice_failed(notice, _error_text(error))
-        # Two statements, no transaction (its BEGIN and COMMIT would double the cost): a
-        # worker killed between them leaves the notice to be sent again, as if in flight.
-        step(
-            [entry.pk for entry in found],
-            CampaignMailbox.Status.NOTIFIED,
-            "notified_at",
-            only_from=(CampaignMailbox.Status.PENDING,),
-        )
-        Notice.objects.filter(pk=notice.pk, claim=self.claim).update(
-            status=Notice.Status.SENT, sent_at=timezone.now(), last_error=""
-        )
+        _sent_record(notice, self.claim, [entry.pk for entry in found])
         return True
 
     def _wait_until(self, slot: datetime, upcoming: list[Notice]) -> None:
@@ -278,6 +273,40 @@ class _Batch:
         waiting = {n.pk for n in upcoming} - self.lost
         if mine.filter(pk__in=waiting).update(lease_until=lease) < len(waiting):
             self.lost |= waiting - set(mine.filter(pk__in=waiting).values_list("pk", flat=True))
+
+
+def _sent_record(notice: Notice, claim: str, entry_ids: list[int]) -> None:
+    """Mark the notice sent and its campaign mailboxes notified, as soon as the server
+    has the message. On PostgreSQL one statement does both (one round trip per message,
+    all or nothing); elsewhere two, the mailboxes first: a worker killed between them
+    leaves the notice to be sent again, as if it had been in flight."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH sent AS (UPDATE {Notice._meta.db_table}"
+                " SET status = %s, sent_at = now(), last_error = ''"
+                " WHERE id = %s AND claim = %s RETURNING id)"
+                f" UPDATE {CampaignMailbox._meta.db_table} SET status = %s, notified_at = now()"
+                " WHERE id = ANY(%s) AND status = %s AND EXISTS (SELECT 1 FROM sent)",
+                [
+                    Notice.Status.SENT,
+                    notice.pk,
+                    claim,
+                    CampaignMailbox.Status.NOTIFIED,
+                    entry_ids,
+                    CampaignMailbox.Status.PENDING,
+                ],
+            )
+        return
+    step(
+        entry_ids,
+        CampaignMailbox.Status.NOTIFIED,
+        "notified_at",
+        only_from=(CampaignMailbox.Status.PENDING,),
+    )
+    Notice.objects.filter(pk=notice.pk, claim=claim).update(
+        status=Notice.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
 
 
 def _commit_without_waiting_for_disk(on: bool) -> None:
