@@ -14,7 +14,7 @@ from __future__ import annotations
 import smtplib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Mailbox
+from accounts.sheets import SheetValues
 from portal.campaigns.lifecycle import (
     TEST_SUBJECT_PREFIX,
     CampaignError,
@@ -116,7 +117,7 @@ def message_build(
     *,
     headers: dict[str, str] | None = None,
     test: bool = False,
-    recommended=None,
+    recommended: Mapping[int, SheetValues | None] | None = None,
 ) -> EmailMessage:
     """The campaign's message to one customer, as sent; a test copy has a marked subject."""
     _lang, subject, body = message_render(
