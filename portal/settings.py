@@ -201,6 +201,9 @@ STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds for each SMTP connect and reply: a hung mail server must not outlast a campaign
+# notice's lease (CAMPAIGN_LEASE_SECONDS).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Mail Settings Portal <portal@localhost>"
 )
@@ -245,6 +248,7 @@ PORTAL_TASK_QUEUES = {
     "checks.tasks.endpoint_check": "probing",
     "portal.tasks.notices_send": "campaigns",
     "portal.tasks.campaigns_tick": "campaigns",
+    "portal.tasks.notices_resume": "campaigns",
     "accounts.tasks.import_batch_preview": "imports",
     "accounts.tasks.import_batch_apply": "imports",
     # Server-log evidence (checks/evidence/) as it arrives.
@@ -298,6 +302,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # django-celery-beat's database schedule, with a heartbeat at each tick (portal/beat.py).
 CELERY_BEAT_SCHEDULER = "portal.beat:HeartbeatScheduler"
+# How often beat looks for campaigns whose sending stopped (a worker died) and restarts it.
+CAMPAIGN_RESUME_SECONDS = env.int("CAMPAIGN_RESUME_SECONDS", default=5)
 # Housekeeping; the sweep's own schedule is a row staff can edit in the admin
 # (Periodic tasks), made by checks' migrations.
 CELERY_BEAT_SCHEDULE = {
@@ -308,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
     "campaigns-tick": {
         "task": "portal.tasks.campaigns_tick",
         "schedule": 60,
+    },
+    "campaigns-resume-sending": {
+        "task": "portal.tasks.notices_resume",
+        "schedule": CAMPAIGN_RESUME_SECONDS,
     },
     "check-mail-domains-dns": {
         "task": "portal.tasks.domains_dns_check",
@@ -415,7 +425,9 @@ RECOMMENDED_SMTP_ALTERNATIVE = tuple(
 # the fewest days between a launch and the cutover date.
 CAMPAIGN_RATE_PER_MINUTE = env.int("CAMPAIGN_RATE_PER_MINUTE", default=600)
 CAMPAIGN_MAX_ATTEMPTS = env.int("CAMPAIGN_MAX_ATTEMPTS", default=5)
-CAMPAIGN_LEASE_SECONDS = env.int("CAMPAIGN_LEASE_SECONDS", default=120)
+CAMPAIGN_LEASE_SECONDS = env.int("CAMPAIGN_LEASE_SECONDS", default=30)  # renewed while sending
+# Notices one worker claims and sends over one SMTP session (fewer at a low rate limit).
+CAMPAIGN_BATCH_SIZE = env.int("CAMPAIGN_BATCH_SIZE", default=100)
 CAMPAIGN_LINK_DAYS_AFTER_CUTOVER = env.int("CAMPAIGN_LINK_DAYS_AFTER_CUTOVER", default=14)
 CAMPAIGN_MAIL_DOMAIN = env.str("CAMPAIGN_MAIL_DOMAIN", default="mail-portal.invalid")
 # Where customers reach the portal: every mailed link and the DNS advice use it. `make run`

@@ -3,7 +3,7 @@ imported here so that Celery's autodiscovery finds them."""
 
 from celery import shared_task
 
-from portal.campaigns.tasks import campaigns_tick, notices_send  # noqa: F401
+from portal.campaigns.tasks import campaigns_tick, notices_resume, notices_send  # noqa: F401
 
 
 @shared_task(name="portal.tasks.domains_dns_check")

@@ -59,6 +59,8 @@ def celery(
                 args += ["--schedule", str(log_dir / "beat-schedule"), "--max-interval", "1"]
             log = (log_dir / f"{command}-{uuid.uuid4().hex[:6]}.log").open("wb")
             processes.append(
+                # A process group of its own: a test can kill it whole (os.killpg), as an
+                # out-of-memory killer or a reboot would.
                 subprocess.Popen(
                     args,
                     cwd=PROJECT,

@@ -3,7 +3,7 @@ cut over; the signed links and the messages customers get."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from string import Formatter
@@ -19,9 +19,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Mailbox, SettingsSheet, sheet_record
+from accounts.sheets import SheetValues
 from checks.evidence.summary import evidence_configured, latest_login, new_way_q, old_way_q
 from checks.findings import CODES, open_findings
-from checks.fixes import recommended_sheet
+from checks.fixes import recommended_sheet, recommended_sheets
 from portal.campaigns.models import Campaign, CampaignMailbox, Notice
 from portal.guides.builder import sheet_changes
 
@@ -401,13 +402,26 @@ def _seen_the_new_way(entries: QuerySet, campaign: Campaign) -> QuerySet:
 # Messages
 
 
-def mailbox_lines(mailboxes, lang: str, link_for: Callable[[Mailbox], str]) -> str:
-    """Each mailbox with what changes and its signed guide link, for {mailboxes}."""
+def recommended_by_mailbox(mailboxes: list[Mailbox]) -> dict[int, SheetValues | None]:
+    """Mailbox id → its recommended sheet, one registry query for them all."""
+    return dict(zip([m.pk for m in mailboxes], recommended_sheets(mailboxes), strict=True))
+
+
+def mailbox_lines(
+    mailboxes,
+    lang: str,
+    link_for: Callable[[Mailbox], str],
+    recommended: Mapping[int, SheetValues | None] | None = None,
+) -> str:
+    """Each mailbox with what changes and its signed guide link, for {mailboxes}.
+    `recommended` (mailbox id → recommended sheet) saves the registry query when a
+    sender has looked up a whole batch at once."""
+    mailboxes = list(mailboxes)
+    if recommended is None:
+        recommended = recommended_by_mailbox(mailboxes)
     lines = []
     for mailbox in mailboxes:
-        changes, _sides = sheet_changes(
-            mailbox.current_sheet.values, recommended_sheet(mailbox), lang
-        )
+        changes, _sides = sheet_changes(mailbox.current_sheet.values, recommended[mailbox.pk], lang)
         lines += [
             f"■ {mailbox.email}",
             *(f"    {c.label}: {c.before} → {c.after}" for c in changes),
@@ -448,18 +462,36 @@ def notice_mailboxes(campaign: Campaign, customer: Customer) -> list[Mailbox]:
     since the launch is left out even before its verification is recorded."""
     if campaign.started_at is None:
         mailboxes = target_mailboxes(campaign).filter(customer=customer)
-    else:
-        entries = CampaignMailbox.objects.filter(
-            campaign=campaign, customer=customer, status__in=OPEN
-        ).values("mailbox")
-        mailboxes = Mailbox.objects.filter(pk__in=entries).filter(
-            pk__in=with_campaign_findings(campaign)
+        return list(mailboxes.select_related("current_sheet", "customer__server").order_by("email"))
+    return [entry.mailbox for entry in notice_entries(campaign, [customer.pk]).get(customer.pk, [])]
+
+
+def notice_entries(
+    campaign: Campaign, customer_ids: Iterable[int]
+) -> dict[int, list[CampaignMailbox]]:
+    """Per customer of a running campaign, the campaign mailboxes its message lists (as
+    notice_mailboxes), each with its mailbox, sheet and server: one query for a batch."""
+    entries = (
+        CampaignMailbox.objects.filter(
+            campaign=campaign, customer_id__in=list(customer_ids), status__in=OPEN
         )
-    return list(mailboxes.select_related("current_sheet", "customer__server").order_by("email"))
+        .filter(mailbox__in=with_campaign_findings(campaign))
+        .select_related("mailbox__current_sheet", "mailbox__customer__server")
+        .order_by("mailbox__email")
+    )
+    by_customer: dict[int, list[CampaignMailbox]] = {}
+    for entry in entries:
+        by_customer.setdefault(entry.customer_id, []).append(entry)
+    return by_customer
 
 
 def message_render(
-    campaign: Campaign, customer: Customer, *, lang: str | None = None, mailboxes=None
+    campaign: Campaign,
+    customer: Customer,
+    *,
+    lang: str | None = None,
+    mailboxes=None,
+    recommended: Mapping[int, SheetValues | None] | None = None,
 ) -> tuple[str, str, str]:
     """(language, subject, body) of the campaign's message for one customer: by default
     in the customer's language, about its mailboxes still to change."""
@@ -471,7 +503,10 @@ def message_render(
             "customer_name": customer.name,
             "deadline": date_text(campaign.cutover, lang),
             "mailboxes": mailbox_lines(
-                mailboxes, lang, lambda mailbox: campaign_link_url(campaign, mailbox)
+                mailboxes,
+                lang,
+                lambda mailbox: campaign_link_url(campaign, mailbox),
+                recommended,
             ),
         }
         if lang == "ja":

@@ -141,6 +141,8 @@ class Notice(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     message_id = models.CharField(max_length=200)
     attempts = models.PositiveIntegerField(default=0)
+    # Who holds the lease: a token per claimed batch; only its holder records the outcome.
+    claim = models.CharField(max_length=32, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
