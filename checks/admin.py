@@ -79,4 +79,7 @@ class IngestTokenAdmin(TextCheckedAdmin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Revoke the selected tokens"))
     def revoke(self, request, queryset):
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            self.log_change(request, token, "revoked")  # the admin's log feeds the audit log

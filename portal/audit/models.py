@@ -24,6 +24,7 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("Export downloaded")
         GUIDE_LINK_SENT = "guide-link-sent", _("Guide link sent")
         CUSTOMER_CONFIRM = "customer-confirm", _("Customer confirmed a change")
+        INGEST_TOKEN = "ingest-token", _("Log ingest token created or revoked")
         CUSTOMER_ADD = "customer-add", _("Customer added")
         CUSTOMER_CHANGE = "customer-change", _("Customer changed")
         MAIL_DOMAIN_CHANGE = "mail-domain-change", _("Mail domains changed")

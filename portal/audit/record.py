@@ -86,16 +86,25 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     )
 
 
+# What the Django admin changes that the audit log records (from the admin's own log).
+AUDITED_IN_ADMIN = {
+    ("accounts", "servername"): AuditEntry.Action.REGISTRY_CHANGE,
+    ("checks", "ingesttoken"): AuditEntry.Action.INGEST_TOKEN,
+}
+
+
 @receiver(post_save, sender=LogEntry, dispatch_uid="audit_registry_admin")
 def _registry_changed_in_admin(sender, instance: LogEntry, created: bool, **kwargs) -> None:
-    """The Django admin logs each change it makes: the registry's are audited too."""
+    """The Django admin logs each change it makes: the registry's and the log ingest
+    tokens' are audited too."""
     if not created or instance.content_type is None:
         return
-    if (instance.content_type.app_label, instance.content_type.model) != ("accounts", "servername"):
+    action = AUDITED_IN_ADMIN.get((instance.content_type.app_label, instance.content_type.model))
+    if action is None:
         return
     how = {ADDITION: "added", DELETION: "deleted"}.get(instance.action_flag, "changed")
     audit_record(
-        action=AuditEntry.Action.REGISTRY_CHANGE,
+        action=action,
         actor=instance.user,
         target=instance.object_repr,
         detail={"how": how, "change": instance.get_change_message()},

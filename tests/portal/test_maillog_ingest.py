@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from checks.evidence.ingest import token_create
 from checks.evidence.models import IngestBatch, IngestToken, LoginEvidence, LogSource
+from portal.audit.models import AuditEntry
 from tests.conftest import login_staff
 
 URL = "/ingest/maillog/"
@@ -112,6 +113,11 @@ def test_an_admin_creates_a_token_shown_once_and_revokes_it(
         {"action": "revoke", "_selected_action": [row.pk]},
     )
     assert post(line("b"), token).status_code == 401
+    audited = AuditEntry.objects.filter(action="ingest-token").order_by("pk")
+    assert [(e.actor, e.detail["how"]) for e in audited] == [
+        (staff_admin, "added"),
+        (staff_admin, "changed"),
+    ]
 
 
 def test_a_postfix_login_whose_tls_line_came_in_the_previous_batch_is_over_tls(
