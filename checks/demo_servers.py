@@ -29,6 +29,7 @@ import functools
 import logging
 import ssl
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,7 +243,7 @@ def server_context(server: DemoServer, directory: Path) -> ssl.SSLContext:
 # Conversations: the server's half of what checks.dialogs says
 
 
-class Responder:
+class Responder(ABC):
     """One connection: greet, answer command lines, start TLS when asked, say goodbye."""
 
     def __init__(
@@ -287,12 +288,12 @@ class Responder:
     def login_offered(self) -> bool:
         return self.tls or self.server.login_before_tls
 
-    def greeting(self) -> tuple[str, ...]:
-        raise NotImplementedError
+    @abstractmethod
+    def greeting(self) -> tuple[str, ...]: ...
 
+    @abstractmethod
     async def answer(self, line: str) -> bool:
         """Answer one command; False ends the connection."""
-        raise NotImplementedError
 
 
 class Pop3Responder(Responder):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Customer, Mailbox
 from portal.models import Campaign
 from tests.conftest import login_staff
+from tests.portal.test_staff import edit
 
 NAME_PROBLEM = "control characters such as line breaks or NUL are not allowed"
 
@@ -98,24 +99,6 @@ def test_admin_refuses_control_characters_in_a_person(admin_client_, alpha_perso
     assert alpha_person.first_name == ""
 
 
-def sheet_edit(client, mailbox, **changes):
-    data = {
-        "username": "info",
-        "protocol": "pop3",
-        "incoming_host": "mail.hosting.example",
-        "incoming_port": "995",
-        "incoming_security": "ssl",
-        "outgoing_host": "mail.hosting.example",
-        "outgoing_port": "465",
-        "outgoing_security": "ssl",
-        "smtp_auth": "smtp-auth",
-        "note": "",
-        **changes,
-    }
-    url = reverse("staff_sheet_edit", kwargs={"code": mailbox.code})
-    return client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
-
-
 @pytest.mark.parametrize(
     ("field", "value", "problem"),
     [
@@ -130,7 +113,7 @@ def sheet_edit(client, mailbox, **changes):
 def test_sheet_edit_puts_the_problem_next_to_the_field(
     staff_client, alpha_mailbox, field, value, problem
 ):
-    response = sheet_edit(staff_client, alpha_mailbox, **{field: value})
+    response = edit(staff_client, alpha_mailbox, **{field: value})
 
     assert response.status_code == 200
     assert problem in response.content.decode()
