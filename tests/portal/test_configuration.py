@@ -142,6 +142,15 @@ def make_run_dir(tmp_path):
         script = bin_dir / program
         script.write_text(f'#!/bin/sh\necho "{program} PORTAL_URL=$PORTAL_URL" >> "$0.log"\n')
         script.chmod(0o755)
+    # The web server runs last, in the foreground: it waits until the worker and beat,
+    # started in the background just before, have noted theirs (else make's exit trap
+    # may stop them first on a busy machine).
+    (bin_dir / "python").write_text(
+        '#!/bin/sh\necho "python PORTAL_URL=$PORTAL_URL" >> "$0.log"\n'
+        'case "$*" in *runserver*) for _ in $(seq 200); do\n'
+        '  [ "$(cat "$(dirname "$0")/celery.log" 2>/dev/null | wc -l)" -ge 2 ] && break\n'
+        "  sleep 0.1; done;; esac\n"
+    )
     installed = tmp_path / ".venv" / ".installed"
     installed.write_text("")
     later = time.time() + 60
