@@ -9,9 +9,12 @@ with `pflogsumm` summarising the same Postfix lines.
     .venv/bin/python bench/ingest_speed.py [--lines 1000000] [--mailboxes 100000] [--keep]
 
 Makes the mailboxes with `manage.py generate_mailboxes` (unless --keep reuses them) and
-writes the log (RFC 3164 syslog, as rsyslog writes /var/log/mail.log) to a temporary file.
-Then times `manage.py ingest_maillog` on it (a new process, as an operator runs it), the
-same file again (everything already counted), and pflogsumm on its Postfix lines.
+writes two days of logs (RFC 3164 syslog, as rsyslog writes /var/log/mail.log) to a
+temporary directory. Then times `manage.py ingest_maillog` (a new process, as an operator
+runs it from cron) on day 1 (the first ingest: every mailbox's evidence is new), on day 2's
+Postfix lines alone and pflogsumm on the same file (the side-by-side pair: the same lines,
+as a daily run sees them), the whole of day 2, and day 1 again (everything already
+counted).
 """
 
 from __future__ import annotations
@@ -55,25 +58,37 @@ finally:
 """
 
 
-def write_log(path: Path, lines: int, mailboxes: int) -> tuple[int, Path]:
-    """A mail.log of `lines` lines: Dovecot logins (most with TLS, the recommended format,
-    some plain on 110/143), Postfix submission/smtps connections (connect, TLS, the SASL
-    line of a message, disconnect), and noise from other programs. Also writes the Postfix
-    lines alone for pflogsumm; returns the number of Postfix lines and that file."""
-    rng = random.Random(11)
-    start = datetime.now() - timedelta(days=7)
-    step = timedelta(days=7) / lines
+def write_log(path: Path, lines: int, mailboxes: int, *, day: int = 1) -> tuple[int, Path]:
+    """A day's mail.log of `lines` lines: Dovecot logins (the recommended format), Postfix
+    submission/smtps connections (connect, TLS, the SASL line of a message, disconnect),
+    and noise from other programs. Each mailbox's mail program uses one setting, as real
+    ones do: POP3 or IMAP, 10 % of them on the plain ports, submission or smtps. Day 2 is
+    the next day with new sessions. Also writes the Postfix lines alone (for pflogsumm);
+    returns their number and that file."""
+    settings = random.Random(7)  # the same mail programs every day
+    programs = [
+        (
+            "imap" if settings.random() < 0.4 else "pop3",
+            settings.random() < 0.1,
+            "submission" if settings.random() < 0.7 else "smtps",
+        )
+        for _ in range(mailboxes + 1)
+    ]
+    rng = random.Random(10 + day)
+    start = datetime.now() - timedelta(days=3 - day)
+    step = timedelta(days=1) / lines
     postfix_path = path.with_suffix(".postfix")
     postfix_count = 0
     with path.open("w") as out, postfix_path.open("w") as postfix:
         n = pid = 0
         while n < lines:
             at = (start + step * n).strftime("%b %e %H:%M:%S")
-            user = f"user{rng.randint(1, mailboxes)}"
+            number = rng.randint(1, mailboxes)
+            user = f"user{number}"
+            proto, plain, service = programs[number]
             kind = rng.random()
+            session = f"D{day}S{n:011d}"
             if kind < 0.55:
-                proto = "imap" if rng.random() < 0.4 else "pop3"
-                plain = rng.random() < 0.1
                 port = {"imap": 143 if plain else 993, "pop3": 110 if plain else 995}[proto]
                 tls = (
                     ""
@@ -83,20 +98,19 @@ def write_log(path: Path, lines: int, mailboxes: int) -> tuple[int, Path]:
                 out.write(
                     f"{at} mail1 dovecot: {proto}-login: Login: user=<{user}>, method=PLAIN, "
                     f"rip=203.0.113.{n % 250}, lip=192.0.2.10, lport={port}, mpid={n}, {tls}"
-                    f"session=<S{n:011d}>\n"
+                    f"session=<{session}>\n"
                 )  # fmt: skip
                 n += 1
             elif kind < 0.95:
                 pid += 1
-                service = "submission" if rng.random() < 0.7 else "smtps"
                 tag = f"{at} mail1 postfix/{service}/smtpd[{pid}]:"
                 client = f"client{n % 997}.example.net[198.51.100.{n % 250}]"
                 block = (
                     f"{tag} connect from {client}\n"
                     f"{tag} Anonymous TLS connection established from {client}: TLSv1.3 with"
                     " cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n"
-                    f"{tag} {pid:010X}: client={client}, sasl_method=PLAIN,"
-                    f" sasl_username={user}@c{int(user[4:]) % 1000}.example\n"
+                    f"{tag} {day}{pid:09X}: client={client}, sasl_method=PLAIN,"
+                    f" sasl_username={user}@c{number % 1000}.example\n"
                     f"{tag} disconnect from {client} ehlo=2 starttls=1 auth=1 mail=1 rcpt=1"
                     " data=1 quit=1 commands=8\n"
                 )  # fmt: skip
@@ -110,6 +124,18 @@ def write_log(path: Path, lines: int, mailboxes: int) -> tuple[int, Path]:
     return postfix_count, postfix_path
 
 
+def timed_ingest(path: Path) -> tuple[float, str, int]:
+    return manage("ingest_maillog", str(path), "--source", "bench")
+
+
+def pflogsumm(path: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        ["pflogsumm", "--problems-first", str(path)], stdout=subprocess.DEVNULL, check=True
+    )
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -117,8 +143,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the mailboxes in the database")
     options = parser.parse_args()
 
-    manage("shell", "-c", "from checks.evidence.models import *;"
-           "SeenLogin.objects.all().delete();LoginEvidence.objects.all().delete()")  # fmt: skip
+    manage("shell", "-c", "from django.db import connection;connection.cursor().execute("
+           "'TRUNCATE checks_loginevidence, checks_seensessions')")  # fmt: skip
     if not options.keep:
         seconds, _out, _peak = manage(
             "generate_mailboxes", "--mailboxes", str(options.mailboxes),
@@ -128,34 +154,42 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
     try:
-        log = workdir / "mail.log"
+        day1, day2 = workdir / "day1.log", workdir / "day2.log"
         started = time.perf_counter()
-        postfix_lines, postfix_log = write_log(log, options.lines, options.mailboxes)
-        size = log.stat().st_size / 1e6
-        print(f"{options.lines:,} lines ({size:.0f} MB, {postfix_lines:,} Postfix lines)"
-              f" written in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        postfix1, _ = write_log(day1, options.lines, options.mailboxes, day=1)
+        postfix2, day2_postfix = write_log(day2, options.lines, options.mailboxes, day=2)
+        size = day1.stat().st_size / 1e6
+        print(f"2 x {options.lines:,} lines ({size:.0f} MB each, {postfix1:,} and {postfix2:,}"
+              f" Postfix lines) written in {time.perf_counter() - started:.1f} s")  # fmt: skip
 
-        first, output, peak = manage("ingest_maillog", str(log), "--source", "bench")
-        print(output)
-        again, _output, _peak = manage("ingest_maillog", str(log), "--source", "bench")
+        rows = []
 
-        started = time.perf_counter()
-        subprocess.run(
-            ["pflogsumm", "--problems-first", str(postfix_log)],
-            stdout=subprocess.DEVNULL, check=True,
-        )  # fmt: skip
-        pflogsumm = time.perf_counter() - started
+        def ingest(what: str, path: Path, lines: int) -> None:
+            seconds, output, peak = timed_ingest(path)
+            print(output)
+            rows.append((f"`ingest_maillog`, {what} (peak {peak} MB)", seconds, lines))
 
-        per_minute = options.lines / first * 60
-        print()
-        print("| what | seconds | lines per minute |")
+        ingest(f"day 1, {options.lines:,} lines, first time", day1, options.lines)
+        ingest(f"day 2, its {postfix2:,} Postfix lines alone", day2_postfix, postfix2)
+        rows.append(
+            (f"`pflogsumm`, the same {postfix2:,} Postfix lines", pflogsumm(day2_postfix), postfix2)
+        )
+        ingest(f"day 2, all {options.lines:,} lines (its Postfix lines already counted)",
+               day2, options.lines)  # fmt: skip
+        ingest("day 1 again (all already counted)", day1, options.lines)
+        rows.append(
+            (
+                f"`pflogsumm`, day 1's {postfix1:,} Postfix lines",
+                pflogsumm(day1.with_suffix(".postfix")),
+                postfix1,
+            )
+        )
+
+        print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        print("\n| what | seconds | lines per minute |")
         print("|---|---|---|")
-        print(f"| `ingest_maillog`, {options.lines:,} lines, first time (peak {peak} MB)"
-              f" | {first:.1f} | {per_minute:,.0f} |")  # fmt: skip
-        print(f"| `ingest_maillog`, the same file again (all already counted)"
-              f" | {again:.1f} | {options.lines / again * 60:,.0f} |")  # fmt: skip
-        print(f"| `pflogsumm`, its {postfix_lines:,} Postfix lines only"
-              f" | {pflogsumm:.1f} | {postfix_lines / pflogsumm * 60:,.0f} |")  # fmt: skip
+        for what, seconds, lines in rows:
+            print(f"| {what} | {seconds:.1f} | {lines / seconds * 60:,.0f} |")
         print(f"\npeak memory of this script: "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")  # fmt: skip
     finally:

@@ -260,7 +260,7 @@ from checks.evidence.models import (  # noqa: E402
     IngestToken,
     LoginEvidence,
     LogSource,
-    SeenLogin,
+    SeenSessions,
 )
 
-__all__ = ["IngestBatch", "IngestToken", "LogSource", "LoginEvidence", "SeenLogin"]
+__all__ = ["IngestBatch", "IngestToken", "LogSource", "LoginEvidence", "SeenSessions"]

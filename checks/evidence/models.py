@@ -56,7 +56,9 @@ class LoginEvidence(models.Model):
     tls = models.BooleanField(_("TLS"))
     tls_version = models.CharField(_("TLS version"), max_length=16, blank=True)
     first_seen = models.DateTimeField(_("first seen"))
-    last_seen = models.DateTimeField(_("last seen"), db_index=True)
+    # Not indexed: an ingest updates last_seen of most rows it touches; without an index on
+    # it PostgreSQL updates them in place (HOT, with the room fillfactor leaves).
+    last_seen = models.DateTimeField(_("last seen"))
     count = models.PositiveBigIntegerField(_("logins"))
     last_remote = models.CharField(_("last client address"), max_length=45)
 
@@ -75,16 +77,21 @@ class LoginEvidence(models.Model):
         return f"{self.mailbox_id} {self.protocol} {self.address}:{self.port} tls={self.tls}"
 
 
-class SeenLogin(models.Model):
-    """A session already counted (its key hashed), so the same line read twice counts
-    once; pruned after LOG_EVIDENCE_KEEP_DAYS, beyond which lines are refused anyway."""
+class SeenSessions(models.Model):
+    """The sessions already counted whose login fell in one minute (UTC), so that the same
+    line read twice counts once: each session key's 8-byte hash (`checks.evidence.recording`),
+    concatenated. One row per minute: a file of a million logins writes a few thousand
+    rows, not a million index entries. Pruned after LOG_EVIDENCE_KEEP_DAYS, beyond which
+    lines are refused anyway."""
 
-    key = models.CharField(max_length=32, primary_key=True)
-    # Not indexed: the daily prune may read the table; every ingest would update an index.
-    at = models.DateTimeField()
+    minute = models.DateTimeField(unique=True)
+    keys = models.BinaryField(default=bytes)
+
+    class Meta:
+        verbose_name_plural = "seen sessions"
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.minute:%Y-%m-%d %H:%M}: {len(self.keys) // 8} sessions"
 
 
 class IngestToken(models.Model):

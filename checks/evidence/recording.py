@@ -1,19 +1,30 @@
 """The one writer of login evidence: events from `checks.evidence.parse` → which mailbox
 and which endpoint → counted per (mailbox, protocol, endpoint, TLS, TLS version).
 
-Idempotent: every event's session key is hashed into `SeenLogin` with an insert that
-skips keys already there and returns the new ones; only those are counted. Each batch
-(the keys, the evidence upserts and the source's counts) is one transaction, so a batch
-is either wholly counted or not at all, and repeating it counts nothing twice.
+Idempotent: every event's session key is hashed (8 bytes) into the row of its minute
+(`SeenSessions`, locked while a batch is written); only keys not there yet are counted.
+Each batch (the keys, the evidence upserts and the source's counts) is one transaction,
+so a batch is either wholly counted or not at all, and repeating it counts nothing twice.
+
+Speed: lines are read in a thread of their own while the database writes the previous
+batch, and per batch the database sees a handful of statements (COPY and one
+insert-on-conflict for the evidence, one select and one update for the sessions).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+from array import array
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,11 +33,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Mailbox, MailDomain, ServerName
-from checks.evidence.models import LoginEvidence, LogSource, SeenLogin
-from checks.evidence.parse import LOGIN, LoginEvent, LogReader
+from checks.evidence.models import LoginEvidence, LogSource, SeenSessions
+from checks.evidence.parse import LOGIN, PENDING, LoginEvent, LogReader
 
 AMBIGUOUS = -1  # a login name more than one mailbox answers to
-BATCH_SIZE = 20_000  # events per transaction
+BATCH_SIZE = 50_000  # events per transaction
+BLOCK_LINES = 20_000  # lines a reading process takes at a time
 CHUNK = 500  # rows per INSERT statement
 
 
@@ -102,8 +114,47 @@ def _shared_names(directory: Directory, shared: dict[str, set[int]]) -> None:
     directory.server_names = dict(ServerName.objects.values_list("pk", "hostname"))
 
 
-def _key(event: LoginEvent) -> str:
-    return hashlib.blake2b(f"{event.outcome}|{event.session}".encode(), digest_size=16).hexdigest()
+# What recording needs of an event, as a plain tuple (cheap to hand between processes):
+# (key, at as a POSIX timestamp, outcome, protocol, user, remote, local, local_port, tls,
+# tls_version).
+Login = tuple
+
+
+def _login(event: LoginEvent) -> Login:
+    """The event as recording takes it, with its session's key: the first 8 bytes of a
+    16-byte BLAKE2b of what identifies the session."""
+    digest = hashlib.blake2b(f"{event.outcome}|{event.session}".encode(), digest_size=16).digest()
+    return (
+        int.from_bytes(digest[:8], "big"),
+        event.at.timestamp(),
+        event.outcome,
+        event.protocol,
+        event.user,
+        event.remote,
+        event.local,
+        event.local_port,
+        event.tls,
+        event.tls_version,
+    )
+
+
+def _time(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def keys_unpack(data: bytes) -> array:
+    """A SeenSessions row's keys (8 bytes each, big-endian) as integers."""
+    keys = array("Q", bytes(data))
+    if sys.byteorder == "little":
+        keys.byteswap()
+    return keys
+
+
+def keys_pack(keys: Iterable[int]) -> bytes:
+    packed = array("Q", keys)
+    if sys.byteorder == "little":
+        packed.byteswap()
+    return packed.tobytes()
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
@@ -115,48 +166,86 @@ def _db_time(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
-    """PostgreSQL: rows into a temporary table (emptied at commit) with COPY, much faster
-    than statements with thousands of parameters."""
+# COPY's text format: these characters are escaped in a value.
+NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy(cursor, table: str, columns: str, lines: Iterable[str]) -> None:
+    """PostgreSQL: rows (lines of COPY's text format) into a temporary table (emptied at
+    commit), written a megabyte or so at a time: much faster than statements with
+    thousands of parameters, or a call per row."""
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({TEMP_TABLES[table]}) ON COMMIT DELETE ROWS"
     )
     cursor.execute(f"DELETE FROM {table}")  # a caller's transaction may not have ended
+    lines = iter(lines)
     with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        while chunk := "".join(islice(lines, 10_000)):
+            copy.write(chunk.encode())
 
 
-def _insert_seen(cursor, keys: dict[str, datetime]) -> set[str]:
-    """Insert the keys not yet seen; returns those (the events to count)."""
-    table, column = SeenLogin._meta.db_table, connection.ops.quote_name("key")
-    new: set[str] = set()
+def _insert_seen(cursor, keys: dict[int, float]) -> set[int]:
+    """Add the keys not yet seen (key → its login's timestamp) to their minutes' rows
+    (locked, in order: two workers given overlapping batches wait for each other, never
+    deadlock); returns those (the events to count)."""
+    by_number: dict[int, set[int]] = {}
+    for key, at in keys.items():
+        number = int(at // 60)
+        found = by_number.get(number)
+        if found is None:
+            by_number[number] = {key}
+        else:
+            found.add(key)
+    by_minute = {_time(number * 60): found for number, found in by_number.items()}
+    minutes = sorted(by_minute)
+    table = SeenSessions._meta.db_table
     if connection.vendor == "postgresql":
-        _copy(cursor, "evidence_new_keys", f"{column}, at", list(keys.items()))
         cursor.execute(
-            # ORDER BY: two workers given overlapping batches wait for each other, never deadlock.
-            f"INSERT INTO {table} ({column}, at) SELECT {column}, at FROM evidence_new_keys"
-            f" ORDER BY {column} ON CONFLICT ({column}) DO NOTHING RETURNING {column}"
+            f"INSERT INTO {table} (minute, keys) SELECT m, ''::bytea"
+            f" FROM unnest(%s::timestamptz[]) AS m ON CONFLICT (minute) DO NOTHING",
+            [minutes],
         )
-        return {row[0] for row in cursor.fetchall()}
-    for chunk in _chunks(list(keys.items())):
+    else:
+        SeenSessions.objects.bulk_create(
+            [SeenSessions(minute=minute) for minute in minutes], ignore_conflicts=True
+        )
+    new: set[int] = set()
+    changed: list[tuple[int, bytes]] = []
+    for chunk in _chunks(minutes, 2000):
+        for pk, minute, data in (
+            SeenSessions.objects.select_for_update()
+            .filter(minute__in=chunk)
+            .order_by("minute")
+            .values_list("pk", "minute", "keys")
+        ):
+            added = by_minute[minute].difference(keys_unpack(data))
+            if added:
+                new.update(added)
+                changed.append((pk, bytes(data) + keys_pack(added)))
+    if not changed:
+        return new
+    if connection.vendor == "postgresql":
         cursor.execute(
-            f"INSERT INTO {table} ({column}, at) VALUES {', '.join(['(%s, %s)'] * len(chunk))}"
-            f" ON CONFLICT ({column}) DO NOTHING RETURNING {column}",
-            [value for key, at in chunk for value in (key, _db_time(at))],
+            f"UPDATE {table} SET keys = v.keys FROM unnest(%s::bigint[], %s::bytea[])"
+            f" AS v(id, keys) WHERE {table}.id = v.id",
+            [[pk for pk, _ in changed], [data for _, data in changed]],
         )
-        new.update(row[0] for row in cursor.fetchall())
+    else:
+        cursor.executemany(
+            f"UPDATE {table} SET keys = %s WHERE id = %s", [(data, pk) for pk, data in changed]
+        )
     return new
 
 
 # The temporary tables COPY fills.
 TEMP_TABLES = {
-    "evidence_new_keys": '"key" varchar(32), at timestamptz',
     "evidence_new_rows": "mailbox_id bigint, protocol varchar(4), address varchar(45),"
     " port integer, tls boolean, tls_version varchar(16), server_id bigint,"
-    " legacy_address boolean, first_seen timestamptz, last_seen timestamptz, count bigint,"
-    " last_remote varchar(45)",
+    " legacy_address boolean, first_seen double precision, last_seen double precision,"
+    " count bigint, last_remote varchar(45)",
 }
+FROM_TIMESTAMPS = "to_timestamp(first_seen), to_timestamp(last_seen)"
 UPSERT_COLUMNS = (
     "mailbox_id, protocol, address, port, tls, tls_version, server_id, legacy_address,"
     " first_seen, last_seen, count, last_remote"
@@ -179,19 +268,39 @@ UPSERT_SET = (
 def _upsert(cursor, rows: dict[tuple, list]) -> None:
     table = LoginEvidence._meta.db_table
     on_conflict = UPSERT_SET.format(old=table)
-    values = [
-        (*key, server, legacy, first, last, count, remote)
-        for key, (server, legacy, first, last, count, remote) in rows.items()
-    ]
     if connection.vendor == "postgresql":
-        _copy(cursor, "evidence_new_rows", UPSERT_COLUMNS, values)
+        escape = _COPY_ESCAPES
+        _copy(
+            cursor,
+            "evidence_new_rows",
+            UPSERT_COLUMNS,
+            (
+                f"{mailbox}\t{protocol.translate(escape)}\t{address.translate(escape)}\t{port}\t"
+                f"{'t' if tls else 'f'}\t{version.translate(escape)}\t"
+                f"{NULL if server is None else server}\t{'t' if legacy else 'f'}\t"
+                f"{first!r}\t{last!r}\t{count}\t{remote.translate(escape)}\n"
+                for (mailbox, protocol, address, port, tls, version), (
+                    server,
+                    legacy,
+                    first,
+                    last,
+                    count,
+                    remote,
+                ) in rows.items()
+            ),
+        )
         # ORDER BY: concurrent workers lock the rows they update in the same order.
         cursor.execute(
-            f"INSERT INTO {table} ({UPSERT_COLUMNS}) SELECT {UPSERT_COLUMNS}"
+            f"INSERT INTO {table} ({UPSERT_COLUMNS}) SELECT"
+            f" {UPSERT_COLUMNS.replace('first_seen, last_seen', FROM_TIMESTAMPS)}"
             f" FROM evidence_new_rows ORDER BY mailbox_id, protocol, address, port, tls,"
             f" tls_version {on_conflict}"
         )
         return
+    values = [
+        (*key, server, legacy, _time(first), _time(last), count, remote)
+        for key, (server, legacy, first, last, count, remote) in rows.items()
+    ]
     for chunk in _chunks(values):
         cursor.execute(
             f"INSERT INTO {table} ({UPSERT_COLUMNS}) VALUES "
@@ -202,35 +311,35 @@ def _upsert(cursor, rows: dict[tuple, list]) -> None:
 
 
 def evidence_record(
-    events: Sequence[LoginEvent],
+    logins: Sequence[Login],
     *,
     source: LogSource,
     directory: Directory,
     read_counts: Counter | None = None,
 ) -> tuple[Counter, set[int]]:
-    """Count a batch of events once, in one transaction; returns the batch's counts and
-    the mailboxes that have new evidence. `read_counts` (lines read, skipped, …) are
-    added to the source's counts in the same transaction."""
+    """Count a batch of logins (`_login`) once, in one transaction; returns the batch's
+    counts and the mailboxes that have new evidence. `read_counts` (lines read, skipped,
+    …) are added to the source's counts in the same transaction."""
     counts: Counter = Counter()
     mailboxes: set[int] = set()
-    by_key: dict[str, LoginEvent] = {}
-    for event in events:
-        by_key.setdefault(_key(event), event)
+    by_key: dict[int, Login] = {}
+    for login in logins:
+        by_key.setdefault(login[0], login)
     rows: dict[tuple, list] = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        new = _insert_seen(cursor, {key: event.at for key, event in by_key.items()})
-        counts["duplicate"] = len(events) - len(new)
+        new = _insert_seen(cursor, {key: login[1] for key, login in by_key.items()})
+        counts["duplicate"] = len(logins) - len(new)
         for key in new:
-            event = by_key[key]
-            if event.outcome != LOGIN:
-                counts[f"new-{event.outcome}"] += 1
+            _, at, outcome, protocol, user, remote, local, local_port, tls, version = by_key[key]
+            if outcome != LOGIN:
+                counts[f"new-{outcome}"] += 1
                 continue
-            user = event.user.lower()
+            user = user.lower()
             mailbox = directory.logins.get(user)
             if mailbox is None:
                 counts["unknown-user"] += 1
                 continue
-            address = event.local or ""
+            address = local or ""
             server, legacy = directory.addresses.get(address, (None, False))
             if mailbox == AMBIGUOUS and server is not None:
                 host = directory.server_names.get(server, "")
@@ -240,15 +349,16 @@ def evidence_record(
                 continue
             counts["recorded"] += 1
             mailboxes.add(mailbox)
-            port = directory.ports.get(event.local_port, event.local_port) or 0
-            row_key = (mailbox, event.protocol, address, port, event.tls, event.tls_version or "")
+            port = directory.ports.get(local_port, local_port) or 0
+            row_key = (mailbox, protocol, address, port, tls, version or "")
             row = rows.get(row_key)
             if row is None:
-                rows[row_key] = [server, legacy, event.at, event.at, 1, event.remote]
+                rows[row_key] = [server, legacy, at, at, 1, remote]
             else:
-                row[2] = min(row[2], event.at)
-                if event.at >= row[3]:
-                    row[3], row[5] = event.at, event.remote
+                if at < row[2]:
+                    row[2] = at
+                if at >= row[3]:
+                    row[3], row[5] = at, remote
                 row[4] += 1
         _upsert(cursor, rows)
         locked = LogSource.objects.select_for_update().get(pk=source.pk)
@@ -270,6 +380,123 @@ def log_reader(postfix_tls: dict | None = None) -> LogReader:
     )
 
 
+def _read_ahead(
+    reader: LogReader, lines: Iterable[str | bytes], batch_size: int
+) -> Iterator[tuple[list[Login], Counter]]:
+    """The logins of `lines` in batches, each with the reader's counts of the lines it
+    took; read in a thread of its own, one batch ahead, so that reading the next batch
+    goes on while the database writes this one. Whatever the reading raises (a damaged
+    archive) is raised here."""
+    batches: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def work() -> None:
+        try:
+            reported: Counter = Counter()
+            events: list[Login] = []
+            for event in reader.read(lines):
+                events.append(_login(event))
+                if len(events) >= batch_size:
+                    put((events, reader.counts - reported))
+                    reported = reader.counts.copy()
+                    events = []
+                    if stop.is_set():
+                        return
+            put((events, reader.counts - reported))
+            put(done)
+        except BaseException as error:  # handed to the caller
+            put(error)
+
+    thread = threading.Thread(target=work, name="maillog-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := batches.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+# The reader of each reading process (`_read_parallel`).
+_block_reader: LogReader | None = None
+
+
+def _block_reader_start() -> None:
+    global _block_reader
+    reader = log_reader()
+    _block_reader = LogReader(tz=reader.tz, now=reader.now, keep=reader.keep, blocks=True)
+
+
+def _block_read(lines: list[str]) -> tuple[list[Login], Counter, dict, list]:
+    """In a reading process: a block's logins, its counts, how it leaves the Postfix
+    connections it touched, and its PENDING logins (index, connection, service)."""
+    reader = _block_reader
+    assert reader is not None
+    reader.counts = Counter()
+    events = list(reader.read(lines))
+    pending = [
+        (index, event.connection, event.service)
+        for index, event in enumerate(events)
+        if event.tls_version == PENDING
+    ]
+    return [_login(event) for event in events], reader.counts, reader.block_end(), pending
+
+
+def _read_parallel(
+    lines: Iterable[str | bytes],
+    batch_size: int,
+    processes: int,
+    postfix_tls: dict[tuple[str, str], str],
+) -> Iterator[tuple[list[Login], Counter]]:
+    """As `_read_ahead`, with `processes` reading processes taking blocks of lines in
+    turn (a few blocks ahead of the database). Blocks are put back together in order:
+    a Postfix login whose connection began in an earlier block gets its TLS from the
+    connections the blocks before it left open."""
+    context = multiprocessing.get_context("fork")
+    it = iter(lines)
+    batch: list[Login] = []
+    read: Counter = Counter()
+    with context.Pool(processes, initializer=_block_reader_start) as pool:
+        waiting: deque = deque()
+
+        def take() -> None:
+            logins, counts, ends, pending = waiting.popleft().get()
+            for index, connection_key, service in pending:
+                version = postfix_tls.get(connection_key)
+                login = logins[index]
+                tls = version is not None or (login[2] == LOGIN and service == "smtps")
+                logins[index] = (*login[:8], tls, version)
+            for key, version in ends.items():
+                if version is None:
+                    postfix_tls.pop(key, None)
+                else:
+                    postfix_tls[key] = version
+            batch.extend(logins)
+            read.update(counts)
+
+        while block := list(islice(it, BLOCK_LINES)):
+            waiting.append(pool.apply_async(_block_read, (block,)))
+            if len(waiting) >= 2 * processes:
+                take()
+                if len(batch) >= batch_size:
+                    yield batch, read
+                    batch, read = [], Counter()
+        while waiting:
+            take()
+    yield batch, read
+
+
 def evidence_ingest(
     lines: Iterable[str | bytes],
     *,
@@ -278,43 +505,48 @@ def evidence_ingest(
     progress: Any = None,
     batch_size: int = BATCH_SIZE,
     postfix_tls: dict | None = None,
+    processes: int = 1,
 ) -> tuple[Counter, set[int]]:
     """Read lines (streaming) and record their events batch by batch; returns the counts
     (read and recorded) and the mailboxes with new evidence. `progress.update(n)` is told
     the lines read; `postfix_tls` carries Postfix's open connections from one call to the
-    next (see LogReader)."""
+    next (see LogReader). With `processes` > 1 the lines are read by that many processes
+    (forked: not from a daemonic process such as a Celery worker's child)."""
     directory = directory or directory_load()
-    reader = log_reader(postfix_tls)
+    postfix_tls = {} if postfix_tls is None else postfix_tls
+    if processes > 1:
+        batches = _read_parallel(lines, batch_size, processes, postfix_tls)
+    else:
+        batches = _read_ahead(log_reader(postfix_tls), lines, batch_size)
     total: Counter = Counter()
     mailboxes: set[int] = set()
-    events: list[LoginEvent] = []
-    reported = Counter()
-
-    def flush() -> None:
-        read = reader.counts - reported
+    for logins, read in batches:
         counts, touched = evidence_record(
-            events, source=source, directory=directory, read_counts=read
+            logins, source=source, directory=directory, read_counts=read
         )
-        reported.update(read)
         total.update(counts)
+        total.update(read)
         mailboxes.update(touched)
         if progress is not None:
             progress.update(read["lines"])
-        events.clear()
-
-    for line in lines:
-        event = reader.read_line(line)
-        if event is not None:
-            events.append(event)
-            if len(events) >= batch_size:
-                flush()
-    flush()
-    total.update(reader.counts)
     return total, mailboxes
+
+
+def reading_processes() -> int:
+    """How many processes read a log file: the machine's cores, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def sessions_counted() -> int:
+    """How many sessions are counted (kept) in all."""
+    from django.db.models import Sum
+    from django.db.models.functions import Length
+
+    return (SeenSessions.objects.aggregate(n=Sum(Length("keys")))["n"] or 0) // 8
 
 
 def evidence_prune(now: datetime | None = None) -> None:
     """Forget sessions and evidence older than LOG_EVIDENCE_KEEP_DAYS."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.LOG_EVIDENCE_KEEP_DAYS)
-    SeenLogin.objects.filter(at__lt=cutoff).delete()
+    SeenSessions.objects.filter(minute__lt=cutoff).delete()
     LoginEvidence.objects.filter(last_seen__lt=cutoff).delete()

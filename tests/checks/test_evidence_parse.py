@@ -1,11 +1,24 @@
 """Login lines of Dovecot and Postfix, in every envelope they come in, read into events."""
 
+import io
+import re
+import string
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from checks.evidence.parse import AUTH_FAILED, LOGIN, PLAINTEXT_REFUSED, LogReader
+from checks.evidence import parse
+from checks.evidence.parse import (
+    AUTH_FAILED,
+    LOGIN,
+    MAX_LINE,
+    PLAINTEXT_REFUSED,
+    LogReader,
+    bounded_lines,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=TOKYO)
@@ -199,3 +212,56 @@ def test_a_postfix_smtps_login_is_over_tls_even_without_its_tls_line():
         "sasl_method=PLAIN, sasl_username=u"
     )
     assert (event.local_port, event.tls, event.tls_version) == (465, True, None)
+
+
+# The quick ways (one match for rsyslog's usual envelope, one for Dovecot's two usual login
+# formats) give what the general way gives.
+
+NEVER = re.compile(r"(?!)")
+login_names = st.text(
+    alphabet=string.ascii_letters + string.digits + ".@-_+", min_size=1, max_size=30
+)
+addresses = st.sampled_from(["203.0.113.9", "192.0.2.10", "2001:db8::20", "::1", ""])
+
+
+@st.composite
+def dovecot_lines(draw):
+    day = draw(st.sampled_from(["Nov 30", "Nov  3", "Dec  1", "Feb 29", "Nov 31"]))
+    clock = draw(st.sampled_from(["10:42:01", "00:00:00", "23:59:59", "24:00:00", "10:61:00"]))
+    host = draw(st.sampled_from(["mail dovecot: ", "mail1 ", "", "mail dovecot[12]: "]))
+    proto = draw(st.sampled_from(["pop3", "imap", "submission"]))
+    fields = [f"user=<{draw(login_names)}>", f"method={draw(st.sampled_from(['PLAIN', 'LOGIN']))}"]
+    fields.append(f"rip={draw(addresses)}")
+    fields.append(f"lip={draw(addresses)}")
+    if draw(st.booleans()):
+        fields.append(f"lport={draw(st.integers(0, 9_999_999))}")
+    fields.append(f"mpid={draw(st.integers(1, 99999))}")
+    tls = draw(st.sampled_from(["", "TLS", "secured", "TLS: Disconnected"]))
+    if tls:
+        fields.append(tls)
+    if tls == "TLS" and draw(st.booleans()):
+        version = draw(st.sampled_from(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "SSLv3"]))
+        fields.append(f"{version} with cipher ECDHE-RSA-AES256-SHA (256/256 bits)")
+    fields.append(f"session=<{draw(st.sampled_from(['', 'AbC', 'x/y+z']))}>")
+    if draw(st.booleans()):
+        draw(st.randoms()).shuffle(fields)
+    return f"{day} {clock} {host}{proto}-login: Login: {', '.join(fields)}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(dovecot_lines(), min_size=1, max_size=5))
+def test_the_quick_reading_gives_what_the_general_one_gives(lines):
+    quick = read(*lines)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parse, "FAST_RFC3164", NEVER)
+        patch.setattr(parse, "DOVECOT_LOGIN", NEVER)
+        general = read(*lines)
+    assert quick == general
+
+
+def test_long_lines_are_cut_off_across_blocks_and_the_rest_is_read():
+    text = b"first\n" + b"x" * (MAX_LINE * 3) + b"\nthird \xff\nlast"
+    for block in (7, 100, MAX_LINE, 1 << 20):
+        lines = list(bounded_lines(io.BytesIO(text), block))
+        assert len(lines) == 4 and lines[0] == "first" and lines[3] == "last"
+        assert len(lines[1]) > MAX_LINE and lines[2] == "third \ufffd"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import random
 from datetime import timedelta
 from io import StringIO
 
@@ -12,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import MailDomain, ServerName
 from accounts.server_imports import servers_import
-from checks.evidence.models import LoginEvidence, LogSource, SeenLogin
-from checks.evidence.recording import evidence_ingest, evidence_prune
+from checks.evidence.models import LoginEvidence, LogSource, SeenSessions
+from checks.evidence.parse import LogReader
+from checks.evidence.recording import evidence_ingest, evidence_prune, sessions_counted
 from tests.conftest import make_mailbox
 
 
@@ -174,7 +177,7 @@ def test_a_failing_batch_writes_nothing(registry, source, alpha_mailbox, monkeyp
     monkeypatch.setattr(recording, "_upsert", broken)
     with pytest.raises(RuntimeError):
         ingest(source, dovecot("info"))
-    assert not SeenLogin.objects.exists()
+    assert not SeenSessions.objects.exists()
     monkeypatch.undo()
     ingest(source, dovecot("info"))
     assert LoginEvidence.objects.get().count == 1
@@ -183,7 +186,7 @@ def test_a_failing_batch_writes_nothing(registry, source, alpha_mailbox, monkeyp
 def test_old_sessions_and_evidence_are_pruned(registry, source, alpha_mailbox, settings):
     ingest(source, dovecot("info"))
     evidence_prune(now=timezone.now() + timedelta(days=settings.LOG_EVIDENCE_KEEP_DAYS + 1))
-    assert not SeenLogin.objects.exists() and not LoginEvidence.objects.exists()
+    assert not SeenSessions.objects.exists() and not LoginEvidence.objects.exists()
 
 
 def test_the_command_reads_plain_and_gzipped_files_and_prints_counts(
@@ -225,3 +228,96 @@ def test_a_name_two_mailboxes_share_is_told_apart_by_the_server_the_login_reache
     assert LoginEvidence.objects.get().mailbox == mine
     source.refresh_from_db()
     assert source.counts["ambiguous-user"] == 1
+
+
+def postfix_traffic(seed: int, connections: int = 60) -> list[str]:
+    """Postfix connections of several smtpd processes, interleaved as a busy server logs
+    them: with and without TLS, on 25/587/465, a login or a failed one or none; process
+    ids come back for later connections."""
+    rng = random.Random(seed)
+    now = timezone.now() - timedelta(minutes=30)
+    open_ones: dict[int, list[str]] = {}
+    lines: list[str] = []
+    started = 0
+    while started < connections or open_ones:
+        if started < connections and (not open_ones or rng.random() < 0.4):
+            pid = rng.choice([p for p in range(100, 112) if p not in open_ones] or [0])
+            if pid:
+                service = rng.choice(["smtpd", "submission/smtpd", "smtps/smtpd"])
+                tag = f"mail postfix/{service}[{pid}]:"
+                client = f"c{started}.example[198.51.100.{started % 250}]"
+                steps = [f"{tag} connect from {client}"]
+                if service == "smtps/smtpd" or rng.random() < 0.6:
+                    version = rng.choice(["TLSv1.3", "TLSv1.2", "TLSv1"])
+                    steps.append(f"{tag} Anonymous TLS connection established from {client}: "
+                                 f"{version} with cipher X (256/256 bits)")  # fmt: skip
+                for n in range(rng.choice([0, 1, 1, 2])):
+                    steps.append(f"{tag} {started:05X}{n}: client={client}, sasl_method=PLAIN, "
+                                 f"sasl_username={rng.choice(['info', 'sales'])}")  # fmt: skip
+                if rng.random() < 0.2:
+                    steps.append(f"{tag} warning: {client}: SASL PLAIN authentication failed: x")
+                steps.append(f"{tag} disconnect from {client}")
+                open_ones[pid] = steps
+                started += 1
+        if open_ones:
+            pid = rng.choice(list(open_ones))
+            at = (now + timedelta(seconds=len(lines))).isoformat(timespec="seconds")
+            lines.append(f"{at} {open_ones[pid].pop(0)}")
+            if not open_ones[pid]:
+                del open_ones[pid]
+    return lines
+
+
+def evidence_rows() -> list[tuple]:
+    return sorted(
+        LoginEvidence.objects.values_list(
+            "mailbox_id", "protocol", "port", "tls", "tls_version", "count", "first_seen",
+            "last_seen", "last_remote",
+        )
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_reading_in_parallel_blocks_gives_what_reading_in_one_go_gives(
+    registry, source, alpha_mailbox, beta_mailbox, monkeypatch, seed
+):
+    """Blocks cut Postfix connections anywhere (between a TLS line and its login, or a
+    login and its process's next connection): put back together, nothing differs."""
+    from checks.evidence import recording
+
+    lines = postfix_traffic(seed)
+    one_go, _ = evidence_ingest(lines, source=source)
+    expected = evidence_rows()
+    assert one_go["recorded"] > 10 and any(row[3] for row in expected)
+    assert any(not row[3] for row in expected)
+    for block_lines in (1, 3, 7, 50):
+        LoginEvidence.objects.all().delete()
+        SeenSessions.objects.all().delete()
+        monkeypatch.setattr(recording, "BLOCK_LINES", block_lines)
+        parallel, _ = evidence_ingest(lines, source=source, processes=2, batch_size=5)
+        assert evidence_rows() == expected, f"blocks of {block_lines} lines"
+        assert {k: parallel[k] for k in one_go} == dict(one_go)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sessions_counted_before_the_upgrade_still_count_once(alpha_mailbox, registry):
+    """Migration 0008 moves each counted session's key into its minute's row: a line
+    counted by the version before it is not counted again."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    line = dovecot("info", session="before-upgrade")
+    (event,) = LogReader(tz=timezone.get_current_timezone(), now=timezone.now()).read([line])
+    digest = hashlib.blake2b(f"{event.outcome}|{event.session}".encode(), digest_size=16)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("checks", "0007_login_evidence")])
+    old = executor.loader.project_state([("checks", "0007_login_evidence")]).apps
+    old.get_model("checks", "SeenLogin").objects.create(key=digest.hexdigest(), at=event.at)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    source = LogSource.objects.create(name="after")
+    counts, _ = evidence_ingest([line, dovecot("info", session="after-upgrade")], source=source)
+    assert (counts["duplicate"], counts["recorded"]) == (1, 1)
+    assert sessions_counted() == 2
