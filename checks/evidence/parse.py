@@ -85,6 +85,15 @@ FAST_RFC3164 = re.compile(
     r"([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?:([^\s:\[]+) )?([^\s:\[]+)(?:\[(\d+)\])?: (.*)",
     re.S,
 )
+# Postfix smtpd's three lines of every connection, envelope included, in one match (a host
+# and rsyslog's usual timestamp): its start or end, its TLS line, a login. Other lines take
+# the general way, which reads these the same.
+POSTFIX_LINE = re.compile(
+    r"([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) ([^\s:\[]+) ([^\s:\[]*/smtpd)\[(\d+)\]: "
+    r"(?:(?:dis)?connect from |(?:\w+ )?TLS connection established from \S+: (\S+) with cipher"
+    r"|([0-9A-Za-z]+): client=[^\[]*\[([^\]]+)\](?::\d+)?, sasl_method=[^,]+, "
+    r"sasl_username=([^,]{1,320})$)"
+)
 # "host tag[pid]: msg" or "tag[pid]: msg" or "tag: msg" after the timestamp.
 TAGGED = re.compile(
     r"(?:(?P<host>[^\s:\[]+) )?(?P<tag>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: (?P<msg>.*)"
@@ -217,6 +226,7 @@ class LogReader:
         stamps = self._stamps
         services = self._services
         fast = FAST_RFC3164.match
+        postfix_line = POSTFIX_LINE.match
         dovecot, postfix = self._dovecot, self._postfix
         read = skipped = 0
         for line in lines:
@@ -229,6 +239,25 @@ class LogReader:
             line = line.rstrip("\r\n")  # type: ignore[union-attr]
             if "\x00" in line:
                 counts[GARBAGE] += 1
+                continue
+            if m := postfix_line(line):
+                stamp, host, tag, pid, version, queue, remote, user = m.groups()
+                at = stamps.get(stamp) or self._stamp(stamp)
+                if at.__class__ is str:  # GARBAGE or BAD_TIME
+                    counts[at] += 1  # type: ignore[index]
+                    continue
+                if queue is None:  # a connection's start, end or TLS line
+                    self._postfix_connection((host, pid), version)
+                    skipped += 1
+                    continue
+                event = self._postfix_login(
+                    at, host, services.get(tag) or self._service(tag), pid, queue, remote, user
+                )
+                counts[LOGIN] += 1
+                counts["lines"] += read
+                counts["skipped"] += skipped
+                read = skipped = 0
+                yield event
                 continue
             if m := fast(line):
                 stamp, host, tag, pid, msg = m.groups()
@@ -251,11 +280,7 @@ class LogReader:
             if tag[-6:] == "-login" or tag == "dovecot":
                 event = dovecot(at, host, tag, msg)
             elif pid and tag[-6:] == "/smtpd":
-                service = services.get(tag)
-                if service is None:
-                    parts = tag.split("/")
-                    service = services[tag] = parts[-2] if len(parts) >= 3 else "smtpd"
-                event = postfix(at, host, service, pid, msg)
+                event = postfix(at, host, services.get(tag) or self._service(tag), pid, msg)
             else:
                 event = None
             if event is None:
@@ -408,40 +433,26 @@ class LogReader:
 
     # Postfix
 
+    def _service(self, tag: str) -> str:
+        """Postfix's service from its syslog tag ("postfix/submission/smtpd"), remembered."""
+        parts = tag.split("/")
+        service = self._services[tag] = parts[-2] if len(parts) >= 3 else "smtpd"
+        return service
+
     def _postfix(
         self, at: datetime, host: str, service: str, pid: str, msg: str
     ) -> LoginEvent | None:
-        key = (host, pid)
         if msg.startswith(("connect from ", "disconnect from ")):
-            self._postfix_tls.pop(key, None)
-            if self._blocks:
-                self._touched.add(key)
+            self._postfix_connection((host, pid), None)
             return None
         if "TLS connection established from " in msg and (m := POSTFIX_TLS.search(msg)):
-            self._postfix_tls[key] = m["version"]
-            if self._blocks:
-                self._touched.add(key)
-            if len(self._postfix_tls) > 100_000:  # connections whose end we never saw
-                self._postfix_tls.clear()
+            self._postfix_connection((host, pid), m["version"])
             return None
-        pending = self._blocks and key not in self._touched
         if "sasl_username=" in msg and (m := POSTFIX_SASL.match(msg)):
-            version = PENDING if pending else self._postfix_tls.get(key)
-            return LoginEvent(
-                at,
-                LOGIN,
-                "smtp",
-                m["user"].strip(),
-                m["remote"],
-                None,
-                POSTFIX_SERVICE_PORTS.get(service),
-                version is not None or service == "smtps",
-                version,
-                f"postfix:{host}:{pid}:{m['queue']}",
-                service,
-                key,
-            )
+            return self._postfix_login(at, host, service, pid, m["queue"], m["remote"], m["user"])
         if "authentication failed" in msg and (m := POSTFIX_SASL_FAILED.match(msg)):
+            key = (host, pid)
+            pending = self._blocks and key not in self._touched
             return LoginEvent(
                 at,
                 AUTH_FAILED,
@@ -457,3 +468,38 @@ class LogReader:
                 key,
             )
         return None
+
+    def _postfix_connection(self, key: tuple[str, str], version: str | None) -> None:
+        """A connection of a Postfix process starts or ends (None), or its TLS line says
+        the version."""
+        if version is None:
+            self._postfix_tls.pop(key, None)
+        else:
+            self._postfix_tls[key] = version
+            if len(self._postfix_tls) > 100_000:  # connections whose end we never saw
+                self._postfix_tls.clear()
+        if self._blocks:
+            self._touched.add(key)
+
+    def _postfix_login(
+        self, at: datetime, host: str, service: str, pid: str, queue: str, remote: str, user: str
+    ) -> LoginEvent:
+        key = (host, pid)
+        if self._blocks and key not in self._touched:
+            version: str | None = PENDING
+        else:
+            version = self._postfix_tls.get(key)
+        return LoginEvent(
+            at,
+            LOGIN,
+            "smtp",
+            user.strip(),
+            remote,
+            None,
+            POSTFIX_SERVICE_PORTS.get(service),
+            version is not None or service == "smtps",
+            version,
+            f"postfix:{host}:{pid}:{queue}",
+            service,
+            key,
+        )

@@ -14,6 +14,7 @@ insert-on-conflict for the evidence, one select and one update for the sessions)
 from __future__ import annotations
 
 import hashlib
+import io
 import multiprocessing
 import os
 import queue
@@ -21,11 +22,12 @@ import sys
 import threading
 from array import array
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -34,11 +36,12 @@ from django.utils import timezone
 
 from accounts.models import Mailbox, MailDomain, ServerName
 from checks.evidence.models import LoginEvidence, LogSource, SeenSessions
-from checks.evidence.parse import LOGIN, PENDING, LoginEvent, LogReader
+from checks.evidence.parse import LOGIN, PENDING, LoginEvent, LogReader, bounded_lines
 
 AMBIGUOUS = -1  # a login name more than one mailbox answers to
 BATCH_SIZE = 50_000  # events per transaction
 BLOCK_LINES = 20_000  # lines a reading process takes at a time
+BLOCK_BYTES = 4 << 20  # or bytes of a file
 CHUNK = 500  # rows per INSERT statement
 
 
@@ -431,6 +434,47 @@ def _read_ahead(
 # The reader of each reading process (`_read_parallel`).
 _block_reader: LogReader | None = None
 
+# A part of a file (path, start, end: whole lines) or a list of lines.
+Block = tuple[str, int, int] | list[str | bytes]
+
+
+class _Part(io.RawIOBase):
+    """`size` bytes of a file from where it stands."""
+
+    def __init__(self, file: BinaryIO, size: int):
+        self.file, self.left = file, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.file.read(min(len(buffer), self.left))
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def file_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[tuple[str, int, int]]:
+    """A plain file cut into parts of about `size` bytes, each ending after a line's end
+    (as long as the file is when this starts: lines written later are for the next run)."""
+    with path.open("rb") as file:
+        length = os.fstat(file.fileno()).st_size
+        start = 0
+        while start < length:
+            end = start + size
+            if end >= length:
+                end = length
+            else:
+                file.seek(end)
+                while chunk := file.read(1 << 16):
+                    if (newline := chunk.find(b"\n")) >= 0:
+                        end = file.tell() - len(chunk) + newline + 1
+                        break
+                else:
+                    end = length
+            yield (str(path), start, end)
+            start = end
+
 
 def _block_reader_start() -> None:
     global _block_reader
@@ -438,13 +482,13 @@ def _block_reader_start() -> None:
     _block_reader = LogReader(tz=reader.tz, now=reader.now, keep=reader.keep, blocks=True)
 
 
-def _block_read(lines: list[str]) -> tuple[list[Login], Counter, dict, list]:
+def _block_read(block: Block) -> tuple[list[Login], Counter, dict, list]:
     """In a reading process: a block's logins, its counts, how it leaves the Postfix
     connections it touched, and its PENDING logins (index, connection, service)."""
     reader = _block_reader
     assert reader is not None
     reader.counts = Counter()
-    events = list(reader.read(lines))
+    events = list(reader.read(_block_lines(block)))
     pending = [
         (index, event.connection, event.service)
         for index, event in enumerate(events)
@@ -454,17 +498,17 @@ def _block_read(lines: list[str]) -> tuple[list[Login], Counter, dict, list]:
 
 
 def _read_parallel(
-    lines: Iterable[str | bytes],
+    blocks: Iterable[Block],
     batch_size: int,
     processes: int,
     postfix_tls: dict[tuple[str, str], str],
+    started: Callable[[], None],
 ) -> Iterator[tuple[list[Login], Counter]]:
-    """As `_read_ahead`, with `processes` reading processes taking blocks of lines in
-    turn (a few blocks ahead of the database). Blocks are put back together in order:
-    a Postfix login whose connection began in an earlier block gets its TLS from the
-    connections the blocks before it left open."""
+    """As `_read_ahead`, with `processes` reading processes taking blocks in turn (a few
+    blocks ahead of the database); `started()` is called once they have work. Blocks are
+    put back together in order: a Postfix login whose connection began in an earlier
+    block gets its TLS from the connections the blocks before it left open."""
     context = multiprocessing.get_context("fork")
-    it = iter(lines)
     batch: list[Login] = []
     read: Counter = Counter()
     with context.Pool(processes, initializer=_block_reader_start) as pool:
@@ -485,23 +529,35 @@ def _read_parallel(
             batch.extend(logins)
             read.update(counts)
 
-        while block := list(islice(it, BLOCK_LINES)):
+        for block in blocks:
             waiting.append(pool.apply_async(_block_read, (block,)))
+            if started is not None and len(waiting) >= processes:
+                started()
+                started = None
             if len(waiting) >= 2 * processes:
                 take()
                 if len(batch) >= batch_size:
                     yield batch, read
                     batch, read = [], Counter()
+        if started is not None:
+            started()
         while waiting:
             take()
     yield batch, read
 
 
+def line_blocks(lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
+    it = iter(lines)
+    while block := list(islice(it, BLOCK_LINES)):
+        yield block
+
+
 def evidence_ingest(
-    lines: Iterable[str | bytes],
+    lines: Iterable[str | bytes] = (),
     *,
     source: LogSource,
-    directory: Directory | None = None,
+    blocks: Iterable[Block] | None = None,
+    directory: Directory | Callable[[], Directory] | None = None,
     progress: Any = None,
     batch_size: int = BATCH_SIZE,
     postfix_tls: dict | None = None,
@@ -510,19 +566,30 @@ def evidence_ingest(
     """Read lines (streaming) and record their events batch by batch; returns the counts
     (read and recorded) and the mailboxes with new evidence. `progress.update(n)` is told
     the lines read; `postfix_tls` carries Postfix's open connections from one call to the
-    next (see LogReader). With `processes` > 1 the lines are read by that many processes
-    (forked: not from a daemonic process such as a Celery worker's child)."""
-    directory = directory or directory_load()
+    next (see LogReader). With `processes` > 1 the lines, or `blocks` (`file_blocks`), are
+    read by that many processes (forked: not from a daemonic process such as a Celery
+    worker's child) while the directory loads and the database writes."""
     postfix_tls = {} if postfix_tls is None else postfix_tls
+    found: list[Directory | None] = [None]
+
+    def load() -> None:  # `directory` may be a function that loads it (once)
+        if found[0] is None:
+            found[0] = directory() if callable(directory) else directory or directory_load()
+
     if processes > 1:
-        batches = _read_parallel(lines, batch_size, processes, postfix_tls)
+        work = blocks if blocks is not None else line_blocks(lines)
+        batches = _read_parallel(work, batch_size, processes, postfix_tls, load)
     else:
-        batches = _read_ahead(log_reader(postfix_tls), lines, batch_size)
+        load()
+        flat = lines if blocks is None else _blocks_lines(blocks)
+        batches = _read_ahead(log_reader(postfix_tls), flat, batch_size)
     total: Counter = Counter()
     mailboxes: set[int] = set()
     for logins, read in batches:
+        load()
+        assert found[0] is not None
         counts, touched = evidence_record(
-            logins, source=source, directory=directory, read_counts=read
+            logins, source=source, directory=found[0], read_counts=read
         )
         total.update(counts)
         total.update(read)
@@ -530,6 +597,21 @@ def evidence_ingest(
         if progress is not None:
             progress.update(read["lines"])
     return total, mailboxes
+
+
+def _block_lines(block: Block) -> Iterator[str | bytes]:
+    if isinstance(block, tuple):
+        path, start, end = block
+        with open(path, "rb") as file:
+            file.seek(start)
+            yield from bounded_lines(io.BufferedReader(_Part(file, end - start)))
+    else:
+        yield from block
+
+
+def _blocks_lines(blocks: Iterable[Block]) -> Iterator[str | bytes]:
+    for block in blocks:
+        yield from _block_lines(block)
 
 
 def reading_processes() -> int:

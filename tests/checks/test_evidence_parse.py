@@ -248,13 +248,42 @@ def dovecot_lines(draw):
     return f"{day} {clock} {host}{proto}-login: Login: {', '.join(fields)}"
 
 
+@st.composite
+def postfix_lines(draw):
+    day = draw(st.sampled_from(["Nov 30", "Nov  3", "Feb 30"]))
+    clock = draw(st.sampled_from(["10:42:01", "09:00:00", "10:61:00"]))
+    # Few hosts, services and processes: lines of one connection follow each other often.
+    host = draw(st.sampled_from(["mail ", "mail ", ""]))
+    tag = draw(st.sampled_from(["postfix/submission/smtpd", "postfix/submission/smtpd",
+                                "postfix-good/smtps/smtpd", "smtpd", "postfix/smtp"]))  # fmt: skip
+    pid = draw(st.sampled_from(["[1]", "[1]", ""]))
+    client = draw(st.sampled_from(["c.example[203.0.113.9]", "unknown[2001:db8::1]:4711"]))
+    user = draw(st.sampled_from(["info", "info@alpha.example", " x ", "a" * 330]))
+    message = draw(
+        st.sampled_from(
+            [
+                f"connect from {client}",
+                f"disconnect from {client} ehlo=1 quit=1 commands=2",
+                f"Anonymous TLS connection established from {client}: TLSv1.3 with cipher X",
+                f"Trusted TLS connection established from {client}: TLSv1 with cipher Y (1/1)",
+                f"TLS connection established from {client}: TLSv1.2 with cipher Z",
+                f"4A1B: client={client}, sasl_method=PLAIN, sasl_username={user}",
+                f"4A1C: client={client}, sasl_method=LOGIN, sasl_username={user}, extra=1",
+                f"warning: {client}: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+                "lost connection after AUTH from unknown[203.0.113.9]",
+            ]
+        )
+    )
+    return f"{day} {clock} {host}{tag}{pid}: {message}"
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(dovecot_lines(), min_size=1, max_size=5))
+@given(st.lists(st.one_of(dovecot_lines(), postfix_lines()), min_size=1, max_size=8))
 def test_the_quick_reading_gives_what_the_general_one_gives(lines):
     quick = read(*lines)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(parse, "FAST_RFC3164", NEVER)
-        patch.setattr(parse, "DOVECOT_LOGIN", NEVER)
+        for quick_way in ("FAST_RFC3164", "DOVECOT_LOGIN", "POSTFIX_LINE"):
+            patch.setattr(parse, quick_way, NEVER)
         general = read(*lines)
     assert quick == general
 

@@ -16,7 +16,12 @@ from accounts.models import MailDomain, ServerName
 from accounts.server_imports import servers_import
 from checks.evidence.models import LoginEvidence, LogSource, SeenSessions
 from checks.evidence.parse import LogReader
-from checks.evidence.recording import evidence_ingest, evidence_prune, sessions_counted
+from checks.evidence.recording import (
+    evidence_ingest,
+    evidence_prune,
+    file_blocks,
+    sessions_counted,
+)
 from tests.conftest import make_mailbox
 
 
@@ -321,3 +326,25 @@ def test_sessions_counted_before_the_upgrade_still_count_once(alpha_mailbox, reg
     counts, _ = evidence_ingest([line, dovecot("info", session="after-upgrade")], source=source)
     assert (counts["duplicate"], counts["recorded"]) == (1, 1)
     assert sessions_counted() == 2
+
+
+def test_a_file_read_in_parts_by_the_reading_processes_gives_the_same(
+    registry, source, alpha_mailbox, beta_mailbox, tmp_path
+):
+    """ingest_maillog's way with a plain file: the reading processes read parts of it
+    (cut after a line's end, however long the line) themselves."""
+    lines = postfix_traffic(4)
+    lines.insert(len(lines) // 2, "x" * 100_000)  # one over-long line, skipped
+    path = tmp_path / "mail.log"
+    path.write_text("\n".join(lines) + "\n")
+    one_go, _ = evidence_ingest(lines, source=source)
+    expected = evidence_rows()
+    for size in (1, 300, 5000, 1 << 20):
+        LoginEvidence.objects.all().delete()
+        SeenSessions.objects.all().delete()
+        parts, _ = evidence_ingest(
+            blocks=file_blocks(path, size), source=source, processes=2, batch_size=5
+        )
+        assert evidence_rows() == expected, f"parts of {size} bytes"
+        assert {k: parts[k] for k in one_go} == dict(one_go)
+    assert one_go["too-long"] == 1

@@ -3,6 +3,7 @@ logs (plain or .gz, streaming) as evidence; reading a file twice counts nothing 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import sys
 import time
@@ -18,6 +19,7 @@ from checks.evidence.recording import (
     directory_load,
     evidence_ingest,
     evidence_prune,
+    file_blocks,
     reading_processes,
 )
 from checks.findings import findings_recompute
@@ -46,7 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: no such file")
         started = time.monotonic()
         source, _ = LogSource.objects.get_or_create(name=options["source"])
-        directory = directory_load()
+        directory = functools.cache(directory_load)  # loaded once, while lines are read
         total: Counter = Counter()
         touched: set[int] = set()
         postfix_tls: dict = {}  # a connection may go on from one file to the next
@@ -55,10 +57,12 @@ class Command(BaseCommand):
                 with path.open("rb") as raw:
                     gzipped = raw.read(2) == b"\x1f\x8b"
                     raw.seek(0)
-                    stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
                     try:
                         counts, mailboxes = evidence_ingest(
-                            bounded_lines(stream),
+                            # A plain file is read in parts by the reading processes
+                            # themselves; an archive is unpacked here.
+                            bounded_lines(gzip.GzipFile(fileobj=raw)) if gzipped else (),
+                            blocks=None if gzipped else file_blocks(path),
                             source=source,
                             directory=directory,
                             progress=bar,
