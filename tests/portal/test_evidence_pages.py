@@ -112,3 +112,14 @@ def test_the_forecast_exports_csv(client, support, evidence):
 
 def test_an_unknown_change_is_404(client, support, evidence):
     assert forecast(client, support, change="port:pop3:995").status_code == 404
+
+
+@pytest.mark.parametrize(("who", "link"), [("support", False), ("staff_admin", True)])
+def test_the_forecast_without_logs_says_in_japanese_how_to_read_them(client, request, who, link):
+    from tests.conftest import login_staff
+
+    login_staff(client, request.getfixturevalue(who))
+    page = client.get(reverse("forecast"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "ingest_maillog コマンド" in page and "ログ受信トークン" in page
+    assert "README" not in page and "Evidence from" not in page
+    assert (reverse("admin:checks_ingesttoken_changelist") in page) is link
