@@ -22,6 +22,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from checks.evidence.summary import OLD_TLS
 from checks.models import Endpoint, Finding, FindingSummary
 from checks.probes import NOT_ALLOWED
 
@@ -79,7 +80,7 @@ EVIDENCE_RULES: dict[str, tuple[str, str]] = {
         HIGH,
         "(e.legacy_address = %(true)s OR n.status = 'legacy' OR {legacy_port})",
     ),
-    "legacy-tls-seen": (MEDIUM, "e.tls_version IN ('SSLv3', 'TLSv1', 'TLSv1.1')"),
+    "legacy-tls-seen": (MEDIUM, f"e.tls_version IN ({', '.join(map(repr, OLD_TLS))})"),
 }
 CODES: tuple[str, ...] = (*RULES, *EVIDENCE_RULES)
 SEVERITY: dict[str, str] = {

@@ -16,6 +16,10 @@ from checks.evidence.models import LoginEvidence, LogSource
 
 IMPLICIT_TLS_PORTS = {995, 993, 465}
 PROTOCOL_NAMES = {"pop3": "POP3", "imap": "IMAP", "smtp": "SMTP"}
+# TLS versions the servers will stop accepting (the findings' `legacy-tls-seen`), as the
+# logs write them and as people call them.
+OLD_TLS_NAMES = {"SSLv3": "SSL 3.0", "TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1"}
+OLD_TLS = tuple(OLD_TLS_NAMES)
 
 
 def window_start() -> datetime:
@@ -33,24 +37,30 @@ class Connection:
     secure: bool
     mode: str  # "SSL/TLS", "STARTTLS" or "" (not known, or no encryption)
     at: datetime  # the latest such login
+    outdated_tls: str = ""  # e.g. "TLS 1.0": encrypted with a version of OLD_TLS
 
 
 def mailbox_connections(mailbox_id: int) -> list[Connection]:
-    """Per protocol, the latest login with encryption and the latest without, seen within
-    LOG_EVIDENCE_WINDOW_DAYS (a customer with two devices may have both)."""
-    latest: dict[tuple[str, bool], LoginEvidence] = {}
+    """Per protocol, the latest login without encryption, the latest with an outdated TLS
+    version and the latest with a current one, seen within LOG_EVIDENCE_WINDOW_DAYS (a
+    customer with several devices may have all three)."""
+    latest: dict[tuple[str, bool, bool], LoginEvidence] = {}
     rows = LoginEvidence.objects.filter(mailbox_id=mailbox_id, last_seen__gte=window_start())
     for row in rows.order_by("last_seen"):
-        latest[(row.protocol, row.tls)] = row
+        current = row.tls and row.tls_version not in OLD_TLS
+        latest[(row.protocol, row.tls, current)] = row
     connections = []
-    for (protocol, secure), row in sorted(latest.items(), key=lambda item: item[0]):
+    for (protocol, secure, current), row in sorted(latest.items(), key=lambda item: item[0]):
         if not secure:
             mode = ""
         elif row.port in IMPLICIT_TLS_PORTS:
             mode = "SSL/TLS"
         else:
             mode = "STARTTLS" if row.port else ""
-        connections.append(Connection(PROTOCOL_NAMES[protocol], secure, mode, row.last_seen))
+        outdated = "" if current or not secure else OLD_TLS_NAMES[row.tls_version]
+        connections.append(
+            Connection(PROTOCOL_NAMES[protocol], secure, mode, row.last_seen, outdated)
+        )
     return connections
 
 
@@ -115,7 +125,6 @@ def old_way_rows(mailbox_ids: QuerySet | list[int], since: datetime) -> list[Log
 # Forecast: what a change on the servers would break.
 
 PORT_CHANGES = (("pop3", 110), ("imap", 143), ("smtp", 25))
-OLD_TLS = ("SSLv3", "TLSv1", "TLSv1.1")
 
 
 @dataclass(frozen=True)

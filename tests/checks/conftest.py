@@ -24,20 +24,15 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"test mail servers unavailable: {reason}")
 
 
-@pytest.fixture(scope="session")
-def mail_servers() -> Iterator[MailServers]:
-    """Dovecot (POP3, IMAP) and Postfix (SMTP) for the cases good, expired, selfsigned, plain.
-
-    ``mail_servers.address(case, service) -> (host, port)``; ``mail_servers.ca_file`` is the
-    test CA and ``mail_servers.cert_name`` ("mail.new.example") the certificates' name.
-    Installs the Debian packages first when missing (as root), through install-mailservers.sh.
-    """
+def _running(**options) -> Iterator[MailServers]:
+    """running_mail_servers(**options), installing the Debian packages first when missing
+    (as root, through install-mailservers.sh); skipped when they cannot run."""
     # pytest.skip/fail are called outside the except blocks: no chained traceback in the report.
     unavailable = failed = None
     stack = contextlib.ExitStack()
     try:
         ensure_installed()
-        servers = stack.enter_context(running_mail_servers())
+        servers = stack.enter_context(running_mail_servers(**options))
     except MailServersUnavailable as exc:
         unavailable = str(exc)
     except MailServersStartError as exc:
@@ -48,3 +43,20 @@ def mail_servers() -> Iterator[MailServers]:
         pytest.fail(f"test mail servers did not start: {failed}", pytrace=False)
     with stack:
         yield servers
+
+
+@pytest.fixture(scope="session")
+def mail_servers() -> Iterator[MailServers]:
+    """Dovecot (POP3, IMAP) and Postfix (SMTP) for the cases good, expired, selfsigned, plain.
+
+    ``mail_servers.address(case, service) -> (host, port)``; ``mail_servers.ca_file`` is the
+    test CA and ``mail_servers.cert_name`` ("mail.new.example") the certificates' name.
+    """
+    yield from _running()
+
+
+@pytest.fixture(scope="module")
+def legacy_tls_mail_servers() -> Iterator[MailServers]:
+    """The same servers (on other ports), whose TLS services also accept TLS 1.0 and 1.1
+    as an old server does; for the few tests that need it."""
+    yield from _running(legacy_tls=True)

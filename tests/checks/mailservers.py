@@ -16,7 +16,9 @@ plain      127.0.0.5   pop3, imap, smtp: no TLS at all, password login offered i
 
 With TLS, plaintext login is offered only after STARTTLS/STLS (Dovecot
 ``disable_plaintext_auth = yes``, IMAP advertises LOGINDISABLED; Postfix
-``smtpd_tls_auth_only = yes``, AUTH advertised only after STARTTLS).
+``smtpd_tls_auth_only = yes``, AUTH advertised only after STARTTLS). The TLS services accept
+TLS 1.2 and 1.3 only; ``running_mail_servers(legacy_tls=True)`` starts servers that also
+accept TLS 1.0 and 1.1, as an old server does.
 
 One Dovecot instance runs per case (``dovecot -F -c CONFIG``) and one Postfix instance (its own
 config, queue and data directories; ``master -c DIR -d`` in the foreground) serves all cases;
@@ -89,6 +91,11 @@ TEST_LOGINS: dict[str, str] = {
     "info@alpha.example": "test-password-1",
     "sales": "test-password-2",
 }
+# TLS 1.0 and 1.1 sign the handshake with SHA-1 (and MD5), which OpenSSL 3 allows only at
+# security level 0: the cipher list of servers that accept them (legacy_tls), and of a
+# client that speaks them. (Debian's /etc/ssl/openssl.cnf sets no MinProtocol.)
+LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+
 # The login line the README recommends (adds the local port and the TLS protocol); the
 # TLS cases use it, "plain" keeps Dovecot's default.
 RECOMMENDED_LOGIN_FORMAT = (
@@ -112,6 +119,7 @@ class MailServers:
         default_factory=dict, repr=False, compare=False, hash=False
     )
     workdir: Path | None = field(default=None, compare=False)  # configurations and daemon logs
+    legacy_tls: bool = False  # the TLS services also accept TLS 1.0 and 1.1
 
     def address(self, case: str, service: str) -> tuple[str, int]:
         """(host, port) of a service, e.g. ``address("good", "imaps") == ("127.0.0.2", 40123)``.
@@ -326,6 +334,7 @@ def _dovecot_config(
     case: str,
     addresses: Mapping[tuple[str, str], tuple[str, int]],
     certs: CertificateFiles,
+    legacy_tls: bool = False,
 ) -> Path:
     home = workdir / f"dovecot-{case}"
     run = home / "run"  # base_dir: keep it short, unix socket paths are limited to 107 bytes
@@ -344,11 +353,16 @@ def _dovecot_config(
 
     if tls:
         cert_file, key_file = certs.leaves[case]
+        protocols = (
+            f"ssl_min_protocol = TLSv1\nssl_cipher_list = {LEGACY_CIPHERS}"
+            if legacy_tls
+            else "ssl_min_protocol = TLSv1.2"
+        )
         ssl_settings = f"""\
 ssl = yes
 ssl_cert = <{cert_file}
 ssl_key = <{key_file}
-ssl_min_protocol = TLSv1.2
+{protocols}
 disable_plaintext_auth = yes
 login_log_format_elements = {RECOMMENDED_LOGIN_FORMAT}
 """
@@ -452,6 +466,7 @@ def _postfix_config(
     workdir: Path,
     addresses: Mapping[tuple[str, str], tuple[str, int]],
     certs: CertificateFiles,
+    legacy_tls: bool = False,
 ) -> Path:
     home = workdir / "postfix"
     config_dir = home / "etc"
@@ -464,6 +479,13 @@ def _postfix_config(
         _make_dir(home / "queue" / name, owner, group, mode)
     _make_dir(home / "data", "postfix", "postfix", 0o700)
     log = workdir / "postfix.log"
+    protocols = (
+        f"smtpd_tls_protocols = >=TLSv1\nsmtpd_tls_mandatory_protocols = >=TLSv1\n"
+        # the list of smtpd_tls_ciphers and smtpd_tls_mandatory_ciphers (both "medium")
+        f"tls_medium_cipherlist = {LEGACY_CIPHERS}"
+        if legacy_tls
+        else "smtpd_tls_protocols = >=TLSv1.2\nsmtpd_tls_mandatory_protocols = >=TLSv1.2"
+    )
     main_cf = f"""\
 # Test instance written by tests/checks/mailservers.py
 compatibility_level = 3.6
@@ -506,9 +528,9 @@ smtpd_banner = $myhostname ESMTP Postfix (test)
 
 smtpd_tls_security_level = none
 smtpd_tls_loglevel = 1
-# Like Dovecot's ssl_min_protocol: TLS 1.2 and 1.3 only (Postfix 3.7 also accepts 1.0 and 1.1).
-smtpd_tls_protocols = >=TLSv1.2
-smtpd_tls_mandatory_protocols = >=TLSv1.2
+# Like Dovecot's ssl_min_protocol: TLS 1.2 and 1.3 only (Postfix 3.7 also accepts 1.0 and 1.1),
+# unless legacy_tls.
+{protocols}
 smtpd_sasl_auth_enable = no
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = {workdir / "dovecot-good" / "run" / "auth-postfix"}
@@ -790,9 +812,15 @@ def _logs(daemons: list[_Daemon]) -> str:
 
 @contextlib.contextmanager
 def running_mail_servers(
-    workdir: Path | None = None, *, timeout: float = START_TIMEOUT, keep_workdir: bool = False
+    workdir: Path | None = None,
+    *,
+    timeout: float = START_TIMEOUT,
+    keep_workdir: bool = False,
+    legacy_tls: bool = False,
 ) -> Iterator[MailServers]:
     """Make certificates, start Dovecot and Postfix, yield MailServers, stop everything.
+
+    With `legacy_tls` the TLS services also accept TLS 1.0 and 1.1.
 
     Raises MailServersUnavailable when the programs are missing or we are not root, and
     MailServersStartError (with the daemons' log tails) when a server does not come up.
@@ -821,13 +849,13 @@ def running_mail_servers(
         certs = make_certificates(workdir / "certs")
         addresses = _assign_ports()
         for case in CASE_ADDRESSES:
-            config = _dovecot_config(workdir, case, addresses, certs)
+            config = _dovecot_config(workdir, case, addresses, certs, legacy_tls)
             start(
                 f"dovecot-{case}",
                 [DOVECOT, "-F", "-c", str(config)],
                 workdir / f"dovecot-{case}.log",
             )
-        config_dir = _postfix_config(workdir, addresses, certs)
+        config_dir = _postfix_config(workdir, addresses, certs, legacy_tls)
         _check_postfix(config_dir)
         start(
             "postfix",
@@ -842,6 +870,7 @@ def running_mail_servers(
             cert_name=CERT_NAME,
             addresses=MappingProxyType(addresses),
             workdir=workdir,
+            legacy_tls=legacy_tls,
         )
     finally:
         _stop_all(daemons)

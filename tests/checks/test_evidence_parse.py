@@ -123,6 +123,24 @@ def test_postfix_joins_the_tls_line_to_the_login_of_the_same_process():
     assert (plain_login.local_port, plain_login.tls, plain_login.user) == (25, False, "shop")
 
 
+@pytest.mark.parametrize("version", ["TLSv1", "TLSv1.1"])
+def test_old_tls_as_dovecot_and_postfix_write_it(version):
+    """Lines the test servers (tests/checks/mailservers.py, legacy_tls) wrote: TLS 1.0
+    and 1.1 lines end at the cipher's bits, without key-exchange details."""
+    tls = f"{version} with cipher ECDHE-ECDSA-AES256-SHA (256/256 bits)"
+    pop3, smtps = read(
+        "Nov 30 09:04:12 pop3-login: Info: Login: user=<info@alpha.example>, method=PLAIN, "
+        f"rip=127.0.0.1, lip=127.0.0.2, lport=38743, mpid=13398, TLS, {tls}, "
+        "session=<4s+CsXphSMl/AAAB>",
+        "Nov 30 09:04:12 mail postfix-good/smtps/smtpd[13375]: Anonymous TLS connection "
+        f"established from unknown[127.0.0.1]: {tls}",
+        "Nov 30 09:04:12 mail postfix-good/smtps/smtpd[13375]: 66B7220CBAB: "
+        "client=unknown[127.0.0.1], sasl_method=PLAIN, sasl_username=info@alpha.example",
+    )[0]
+    assert (pop3.protocol, pop3.tls, pop3.tls_version) == ("pop3", True, version)
+    assert (smtps.protocol, smtps.local_port, smtps.tls_version) == ("smtp", 465, version)
+
+
 def test_a_postfix_tls_line_does_not_leak_into_the_next_connection_of_that_process():
     lines = [
         *POSTFIX[:2],

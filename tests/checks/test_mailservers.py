@@ -11,7 +11,13 @@ import ssl
 
 import pytest
 
-from .mailservers import CASE_ADDRESSES, PLAIN_SERVICES, TLS_SERVICES, MailServers
+from .mailservers import (
+    CASE_ADDRESSES,
+    LEGACY_CIPHERS,
+    PLAIN_SERVICES,
+    TLS_SERVICES,
+    MailServers,
+)
 
 TIMEOUT = 10
 TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
@@ -23,6 +29,8 @@ def verifying_context(
     context = ssl.create_default_context(cafile=str(servers.ca_file))
     if version is not None:
         context.minimum_version = context.maximum_version = version
+        if version < ssl.TLSVersion.TLSv1_2:
+            context.set_ciphers(LEGACY_CIPHERS)
     return context
 
 
@@ -120,7 +128,7 @@ def test_tls_older_than_12_is_refused(mail_servers, service):
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     with contextlib.suppress(ValueError, ssl.SSLError):
-        context.set_ciphers("DEFAULT:@SECLEVEL=0")  # lets OpenSSL 3 offer TLS 1.0/1.1 at all
+        context.set_ciphers(LEGACY_CIPHERS)  # lets OpenSSL 3 offer TLS 1.0/1.1 at all
     context.minimum_version = ssl.TLSVersion.TLSv1
     context.maximum_version = ssl.TLSVersion.TLSv1_1
     address = mail_servers.address("good", service)
@@ -129,6 +137,17 @@ def test_tls_older_than_12_is_refused(mail_servers, service):
         pytest.raises((ssl.SSLError, ConnectionError)),
     ):
         context.wrap_socket(sock, server_hostname=mail_servers.cert_name)
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+@pytest.mark.parametrize(
+    "version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1], ids=["TLSv1", "TLSv1.1"]
+)
+@pytest.mark.parametrize("service", ["imaps", "pop3s", "smtps"])
+def test_legacy_tls_servers_also_speak_tls10_and_tls11(legacy_tls_mail_servers, service, version):
+    negotiated, greeting = implicit_tls(legacy_tls_mail_servers, "good", service, version)
+    assert negotiated == version.name.replace("_", ".")
+    assert greeting[:1] in (b"*", b"+", b"2")
 
 
 def test_good_imaps_verifies(mail_servers):

@@ -51,6 +51,24 @@ def test_the_customer_sees_a_program_still_connecting_without_encryption(
     assert "(SMTP, STARTTLS)" in page
 
 
+def test_the_customer_is_told_to_update_a_program_on_outdated_tls(
+    client, alpha_person, alpha_mailbox
+):
+    at = seen(alpha_mailbox, version="TLSv1", days_ago=2)
+    newer = seen(alpha_mailbox, version="TLSv1.3")  # another device, up to date
+    page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
+    assert (
+        f"Your mail program last connected with an outdated encryption version (POP3, SSL/TLS,"
+        f" TLS 1.0) on {at}: our servers will stop accepting it." in page
+    )
+    assert f"last connected securely (POP3, SSL/TLS) on {newer}." in page
+    page = mailbox_page(client, alpha_person, alpha_mailbox, "ja")
+    assert (
+        f"お使いのメールソフトは {at} に古い暗号化方式（POP3、SSL/TLS、TLS 1.0）で接続しました。"
+        in page
+    )
+
+
 def test_logins_older_than_the_window_are_not_shown(client, alpha_person, alpha_mailbox):
     seen(alpha_mailbox, tls=False, days_ago=30)
     page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
@@ -112,3 +130,14 @@ def test_the_forecast_exports_csv(client, support, evidence):
 
 def test_an_unknown_change_is_404(client, support, evidence):
     assert forecast(client, support, change="port:pop3:995").status_code == 404
+
+
+@pytest.mark.parametrize(("who", "link"), [("support", False), ("staff_admin", True)])
+def test_the_forecast_without_logs_says_in_japanese_how_to_read_them(client, request, who, link):
+    from tests.conftest import login_staff
+
+    login_staff(client, request.getfixturevalue(who))
+    page = client.get(reverse("forecast"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "ingest_maillog コマンド" in page and "ログ受信トークン" in page
+    assert "README" not in page and "Evidence from" not in page
+    assert (reverse("admin:checks_ingesttoken_changelist") in page) is link
