@@ -305,3 +305,57 @@ def test_a_staff_member_sets_up_two_factor_login_in_a_real_browser(
 
     assert len(codes) == 10
     assert TOTPDevice.objects.get(user__username="suzuki").confirmed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_staff_page_is_wider_than_a_360_px_phone(live_server, django_user_model, client):
+    """Staff mostly sit at desktops, but the one on call opens the portal on a phone:
+    lists with many columns scroll sideways inside the page, the page itself does not."""
+    from accounts.roles import ADMIN_GROUP
+    from checks.findings import findings_recompute
+    from tests.conftest import login_staff, make_staff
+
+    phone_world(django_user_model)
+    findings_recompute()
+    seed = Mailbox.objects.get(email="test01@aaabb.co.jp")
+    long = Mailbox.objects.get(email=LONG_ADDRESS)
+    campaign = Campaign.objects.get()
+    login_staff(client, make_staff(django_user_model, "oncall", ADMIN_GROUP))
+    pages = {
+        "staff-home": "/staff/",
+        "staff-search": "/staff/?q=aaabb",
+        "staff-customer": "/staff/customers/aaabb/",
+        "staff-mailbox-seed": f"/staff/mailboxes/{seed.code}/",
+        "staff-mailbox-long": f"/staff/mailboxes/{long.code}/",
+        "staff-sheet-edit": f"/staff/mailboxes/{long.code}/edit/",
+        "staff-findings": "/staff/findings/",
+        "staff-forecast": "/staff/forecast/",
+        "staff-campaigns": "/staff/campaigns/",
+        "staff-campaign": f"/staff/campaigns/{campaign.code}/",
+        "staff-servers": "/staff/servers/",
+        "staff-endpoints": "/staff/endpoints/",
+        "staff-imports": "/staff/imports/",
+        "staff-domains": "/staff/domains/",
+        "staff-audit": "/staff/audit/",
+    }
+    folder = ARTIFACTS / "phone-staff"
+    folder.mkdir(parents=True, exist_ok=True)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    with chromium() as browser:
+        context = browser.new_context(locale="ja-JP", viewport=PHONE, device_scale_factor=1)
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page = context.new_page()
+        too_wide = {}
+        for name, path in pages.items():
+            response = page.goto(live_server.url + path)
+            assert response.status == 200, (name, path, response.status)
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if scroll_width > PHONE["width"]:
+                too_wide[name] = (scroll_width, page.evaluate(TOO_WIDE))
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        context.close()
+
+    assert too_wide == {}
