@@ -23,6 +23,7 @@ import threading
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -585,18 +586,51 @@ def evidence_ingest(
         batches = _read_ahead(log_reader(postfix_tls), flat, batch_size)
     total: Counter = Counter()
     mailboxes: set[int] = set()
-    for logins, read in batches:
+
+    def record(logins: list[Login], read: Counter) -> tuple[Counter, set[int]]:
         load()
         assert found[0] is not None
-        counts, touched = evidence_record(
-            logins, source=source, directory=found[0], read_counts=read
-        )
+        return evidence_record(logins, source=source, directory=found[0], read_counts=read)
+
+    def counted(counts: Counter, touched: set[int], read: Counter) -> None:
         total.update(counts)
         total.update(read)
         mailboxes.update(touched)
         if progress is not None:
             progress.update(read["lines"])
+
+    if processes > 1 and not connection.in_atomic_block:
+        # Two batches written at once, each in its own transaction on its own connection:
+        # one thread's Python work goes on while the database works for the other. They
+        # lock the same kinds of rows in the same order (minutes, evidence, the source),
+        # so they may wait for each other but never deadlock.
+        with ThreadPoolExecutor(2, thread_name_prefix="maillog-writer") as writers:
+            writing: deque = deque()
+            for logins, read in batches:
+                load()  # once, before the writers need it
+                writing.append((writers.submit(_closing(record), logins, read), read))
+                if len(writing) >= 2:
+                    future, done_read = writing.popleft()
+                    counted(*future.result(), done_read)
+            while writing:
+                future, done_read = writing.popleft()
+                counted(*future.result(), done_read)
+    else:
+        for logins, read in batches:
+            counted(*record(logins, read), read)
     return total, mailboxes
+
+
+def _closing(function: Callable) -> Callable:
+    """`function`, closing the database connection of the thread that runs it."""
+
+    def run(*args: Any) -> Any:
+        try:
+            return function(*args)
+        finally:
+            connection.close()
+
+    return run
 
 
 def _block_lines(block: Block) -> Iterator[str | bytes]:

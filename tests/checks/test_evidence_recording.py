@@ -348,3 +348,35 @@ def test_a_file_read_in_parts_by_the_reading_processes_gives_the_same(
         assert evidence_rows() == expected, f"parts of {size} bytes"
         assert {k: parts[k] for k in one_go} == dict(one_go)
     assert one_go["too-long"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_written_at_once_by_two_connections_count_each_session_once(
+    registry, source, alpha_mailbox, beta_mailbox, tmp_path
+):
+    """Outside a transaction (as ingest_maillog runs) two batches are written at once on
+    two connections: the result is what one batch after the other gives, and reading
+    the file again counts nothing."""
+    lines = postfix_traffic(5, connections=200) + [
+        dovecot("info", session=f"d{n}", minutes_ago=n % 50) for n in range(300)
+    ]
+    lines += lines[:100]  # some lines twice in the same file
+    one_go, _ = evidence_ingest(lines, source=source)
+    expected = evidence_rows()
+    LoginEvidence.objects.all().delete()
+    SeenSessions.objects.all().delete()
+    path = tmp_path / "mail.log"
+    path.write_text("\n".join(lines) + "\n")
+
+    at_once, _ = evidence_ingest(
+        blocks=file_blocks(path, 2000), source=source, processes=2, batch_size=20
+    )
+    again, _ = evidence_ingest(
+        blocks=file_blocks(path, 2000), source=source, processes=2, batch_size=20
+    )
+
+    assert evidence_rows() == expected
+    assert at_once["recorded"] == one_go["recorded"] > 300
+    assert at_once["duplicate"] == one_go["duplicate"] > 0
+    events = one_go["login"] + one_go["auth-failed"] + one_go["plaintext-refused"]
+    assert (again["recorded"], again["duplicate"]) == (0, events)
