@@ -6,20 +6,14 @@ Idempotent: every event's session key is hashed (8 bytes) into the row of its mi
 Each batch (the keys, the evidence upserts and the source's counts) is one transaction,
 so a batch is either wholly counted or not at all, and repeating it counts nothing twice.
 
-Speed: lines are read in a thread of their own while the database writes the previous
-batch, and per batch the database sees a handful of statements (COPY and one
+Speed: lines are read (`checks.evidence.reading`) while the database writes earlier
+batches, and per batch the database sees a handful of statements (COPY and one
 insert-on-conflict for the evidence, one select and one update for the sessions).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import multiprocessing
-import os
-import queue
 import sys
-import threading
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,9 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from pathlib import Path
-from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,12 +29,19 @@ from django.utils import timezone
 
 from accounts.models import Mailbox, MailDomain, ServerName
 from checks.evidence.models import LoginEvidence, LogSource, SeenSessions
-from checks.evidence.parse import LOGIN, PENDING, LoginEvent, LogReader, bounded_lines
+from checks.evidence.parse import LOGIN
+from checks.evidence.reading import (
+    Block,
+    Login,
+    blocks_lines,
+    line_blocks,
+    log_reader,
+    read_ahead,
+    read_parallel,
+)
 
 AMBIGUOUS = -1  # a login name more than one mailbox answers to
 BATCH_SIZE = 50_000  # events per transaction
-BLOCK_LINES = 20_000  # lines a reading process takes at a time
-BLOCK_BYTES = 4 << 20  # or bytes of a file
 CHUNK = 500  # rows per INSERT statement
 
 
@@ -116,30 +115,6 @@ def _shared_names(directory: Directory, shared: dict[str, set[int]]) -> None:
                 if found != pk:
                     directory.on_server[key] = AMBIGUOUS
     directory.server_names = dict(ServerName.objects.values_list("pk", "hostname"))
-
-
-# What recording needs of an event, as a plain tuple (cheap to hand between processes):
-# (key, at as a POSIX timestamp, outcome, protocol, user, remote, local, local_port, tls,
-# tls_version).
-Login = tuple
-
-
-def _login(event: LoginEvent) -> Login:
-    """The event as recording takes it, with its session's key: the first 8 bytes of a
-    16-byte BLAKE2b of what identifies the session."""
-    digest = hashlib.blake2b(f"{event.outcome}|{event.session}".encode(), digest_size=16).digest()
-    return (
-        int.from_bytes(digest[:8], "big"),
-        event.at.timestamp(),
-        event.outcome,
-        event.protocol,
-        event.user,
-        event.remote,
-        event.local,
-        event.local_port,
-        event.tls,
-        event.tls_version,
-    )
 
 
 def _time(timestamp: float) -> datetime:
@@ -375,184 +350,6 @@ def evidence_record(
     return counts, mailboxes
 
 
-def log_reader(postfix_tls: dict | None = None) -> LogReader:
-    return LogReader(
-        tz=ZoneInfo(settings.LOG_TIME_ZONE),
-        now=timezone.now(),
-        keep=timedelta(days=settings.LOG_EVIDENCE_KEEP_DAYS),
-        postfix_tls=postfix_tls,
-    )
-
-
-def _read_ahead(
-    reader: LogReader, lines: Iterable[str | bytes], batch_size: int
-) -> Iterator[tuple[list[Login], Counter]]:
-    """The logins of `lines` in batches, each with the reader's counts of the lines it
-    took; read in a thread of its own, one batch ahead, so that reading the next batch
-    goes on while the database writes this one. Whatever the reading raises (a damaged
-    archive) is raised here."""
-    batches: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-    done = object()
-
-    def put(item: object) -> None:
-        while not stop.is_set():
-            try:
-                batches.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def work() -> None:
-        try:
-            reported: Counter = Counter()
-            events: list[Login] = []
-            for event in reader.read(lines):
-                events.append(_login(event))
-                if len(events) >= batch_size:
-                    put((events, reader.counts - reported))
-                    reported = reader.counts.copy()
-                    events = []
-                    if stop.is_set():
-                        return
-            put((events, reader.counts - reported))
-            put(done)
-        except BaseException as error:  # handed to the caller
-            put(error)
-
-    thread = threading.Thread(target=work, name="maillog-reader", daemon=True)
-    thread.start()
-    try:
-        while (item := batches.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
-# The reader of each reading process (`_read_parallel`).
-_block_reader: LogReader | None = None
-
-# A part of a file (path, start, end: whole lines) or a list of lines.
-Block = tuple[str, int, int] | list[str | bytes]
-
-
-class _Part(io.RawIOBase):
-    """`size` bytes of a file from where it stands."""
-
-    def __init__(self, file: BinaryIO, size: int):
-        self.file, self.left = file, size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.file.read(min(len(buffer), self.left))
-        buffer[: len(data)] = data
-        self.left -= len(data)
-        return len(data)
-
-
-def file_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[tuple[str, int, int]]:
-    """A plain file cut into parts of about `size` bytes, each ending after a line's end
-    (as long as the file is when this starts: lines written later are for the next run)."""
-    with path.open("rb") as file:
-        length = os.fstat(file.fileno()).st_size
-        start = 0
-        while start < length:
-            end = start + size
-            if end >= length:
-                end = length
-            else:
-                file.seek(end)
-                while chunk := file.read(1 << 16):
-                    if (newline := chunk.find(b"\n")) >= 0:
-                        end = file.tell() - len(chunk) + newline + 1
-                        break
-                else:
-                    end = length
-            yield (str(path), start, end)
-            start = end
-
-
-def _block_reader_start() -> None:
-    global _block_reader
-    reader = log_reader()
-    _block_reader = LogReader(tz=reader.tz, now=reader.now, keep=reader.keep, blocks=True)
-
-
-def _block_read(block: Block) -> tuple[list[Login], Counter, dict, list]:
-    """In a reading process: a block's logins, its counts, how it leaves the Postfix
-    connections it touched, and its PENDING logins (index, connection, service)."""
-    reader = _block_reader
-    assert reader is not None
-    reader.counts = Counter()
-    events = list(reader.read(_block_lines(block)))
-    pending = [
-        (index, event.connection, event.service)
-        for index, event in enumerate(events)
-        if event.tls_version == PENDING
-    ]
-    return [_login(event) for event in events], reader.counts, reader.block_end(), pending
-
-
-def _read_parallel(
-    blocks: Iterable[Block],
-    batch_size: int,
-    processes: int,
-    postfix_tls: dict[tuple[str, str], str],
-    started: Callable[[], None],
-) -> Iterator[tuple[list[Login], Counter]]:
-    """As `_read_ahead`, with `processes` reading processes taking blocks in turn (a few
-    blocks ahead of the database); `started()` is called once they have work. Blocks are
-    put back together in order: a Postfix login whose connection began in an earlier
-    block gets its TLS from the connections the blocks before it left open."""
-    context = multiprocessing.get_context("fork")
-    batch: list[Login] = []
-    read: Counter = Counter()
-    with context.Pool(processes, initializer=_block_reader_start) as pool:
-        waiting: deque = deque()
-
-        def take() -> None:
-            logins, counts, ends, pending = waiting.popleft().get()
-            for index, connection_key, service in pending:
-                version = postfix_tls.get(connection_key)
-                login = logins[index]
-                tls = version is not None or (login[2] == LOGIN and service == "smtps")
-                logins[index] = (*login[:8], tls, version)
-            for key, version in ends.items():
-                if version is None:
-                    postfix_tls.pop(key, None)
-                else:
-                    postfix_tls[key] = version
-            batch.extend(logins)
-            read.update(counts)
-
-        for block in blocks:
-            waiting.append(pool.apply_async(_block_read, (block,)))
-            if started is not None and len(waiting) >= processes:
-                started()
-                started = None
-            if len(waiting) >= 2 * processes:
-                take()
-                if len(batch) >= batch_size:
-                    yield batch, read
-                    batch, read = [], Counter()
-        if started is not None:
-            started()
-        while waiting:
-            take()
-    yield batch, read
-
-
-def line_blocks(lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
-    it = iter(lines)
-    while block := list(islice(it, BLOCK_LINES)):
-        yield block
-
-
 def evidence_ingest(
     lines: Iterable[str | bytes] = (),
     *,
@@ -579,11 +376,11 @@ def evidence_ingest(
 
     if processes > 1:
         work = blocks if blocks is not None else line_blocks(lines)
-        batches = _read_parallel(work, batch_size, processes, postfix_tls, load)
+        batches = read_parallel(work, batch_size, processes, postfix_tls, load)
     else:
         load()
-        flat = lines if blocks is None else _blocks_lines(blocks)
-        batches = _read_ahead(log_reader(postfix_tls), flat, batch_size)
+        flat = lines if blocks is None else blocks_lines(blocks)
+        batches = read_ahead(log_reader(postfix_tls), flat, batch_size)
     total: Counter = Counter()
     mailboxes: set[int] = set()
 
@@ -631,26 +428,6 @@ def _closing(function: Callable) -> Callable:
             connection.close()
 
     return run
-
-
-def _block_lines(block: Block) -> Iterator[str | bytes]:
-    if isinstance(block, tuple):
-        path, start, end = block
-        with open(path, "rb") as file:
-            file.seek(start)
-            yield from bounded_lines(io.BufferedReader(_Part(file, end - start)))
-    else:
-        yield from block
-
-
-def _blocks_lines(blocks: Iterable[Block]) -> Iterator[str | bytes]:
-    for block in blocks:
-        yield from _block_lines(block)
-
-
-def reading_processes() -> int:
-    """How many processes read a log file: the machine's cores, at most four."""
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def sessions_counted() -> int:

@@ -16,12 +16,8 @@ from accounts.models import MailDomain, ServerName
 from accounts.server_imports import servers_import
 from checks.evidence.models import LoginEvidence, LogSource, SeenSessions
 from checks.evidence.parse import LogReader
-from checks.evidence.recording import (
-    evidence_ingest,
-    evidence_prune,
-    file_blocks,
-    sessions_counted,
-)
+from checks.evidence.reading import file_blocks
+from checks.evidence.recording import evidence_ingest, evidence_prune, sessions_counted
 from tests.conftest import make_mailbox
 
 
@@ -288,7 +284,7 @@ def test_reading_in_parallel_blocks_gives_what_reading_in_one_go_gives(
 ):
     """Blocks cut Postfix connections anywhere (between a TLS line and its login, or a
     login and its process's next connection): put back together, nothing differs."""
-    from checks.evidence import recording
+    from checks.evidence import reading
 
     lines = postfix_traffic(seed)
     one_go, _ = evidence_ingest(lines, source=source)
@@ -298,7 +294,7 @@ def test_reading_in_parallel_blocks_gives_what_reading_in_one_go_gives(
     for block_lines in (1, 3, 7, 50):
         LoginEvidence.objects.all().delete()
         SeenSessions.objects.all().delete()
-        monkeypatch.setattr(recording, "BLOCK_LINES", block_lines)
+        monkeypatch.setattr(reading, "BLOCK_LINES", block_lines)
         parallel, _ = evidence_ingest(lines, source=source, processes=2, batch_size=5)
         assert evidence_rows() == expected, f"blocks of {block_lines} lines"
         assert {k: parallel[k] for k in one_go} == dict(one_go)

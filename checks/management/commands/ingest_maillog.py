@@ -15,13 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from checks.evidence.models import LogSource
 from checks.evidence.parse import bounded_lines
-from checks.evidence.recording import (
-    directory_load,
-    evidence_ingest,
-    evidence_prune,
-    file_blocks,
-    reading_processes,
-)
+from checks.evidence.reading import file_blocks, reading_processes
+from checks.evidence.recording import directory_load, evidence_ingest, evidence_prune
 from checks.findings import findings_recompute
 
 # Past this many mailboxes with new evidence one full recompute is cheaper than a list.
