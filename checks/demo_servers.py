@@ -58,6 +58,18 @@ CA_KEY_USAGE = x509.KeyUsage(
     decipher_only=False,
 )
 
+LEAF_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
 # port -> (protocol, security as in the sheets: how TLS starts)
 CURRENT_SERVICES: Mapping[int, tuple[str, str]] = {
     110: ("pop3", "starttls"),
@@ -159,21 +171,14 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def ca_ensure(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """The demo CA, made on first use and kept, so a running worker keeps trusting it."""
-    cert_file, key_file = ca_path(directory), directory / "ca.key"
-    if cert_file.exists() and key_file.exists():
-        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
-        key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-        if cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=30):
-            return cert, key
-    directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
+def ca_certificate(
+    name: str, key: ec.EllipticCurvePrivateKey, now: dt.datetime
+) -> x509.Certificate:
+    """A CA certificate (self-signed, ten years) for `key`: the demo's, and the tests'."""
+    return (
         x509.CertificateBuilder()
-        .subject_name(_name(CA_NAME))
-        .issuer_name(_name(CA_NAME))
+        .subject_name(_name(name))
+        .issuer_name(_name(name))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
@@ -183,6 +188,53 @@ def ca_ensure(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivat
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
+
+
+def leaf_certificate(
+    key: ec.EllipticCurvePrivateKey,
+    names: tuple[str, ...],
+    issuer: x509.Name,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+) -> x509.Certificate:
+    """A server certificate for `names` (the first also its common name), signed by the
+    issuer's key (its own, for a self-signed one)."""
+    public = key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(names[0]))
+        .issuer_name(issuer)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
+        .add_extension(LEAF_KEY_USAGE, critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+        .sign(issuer_key, hashes.SHA256())
+    )
+
+
+def ca_ensure(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """The demo CA, made on first use and kept, so a running worker keeps trusting it."""
+    cert_file, key_file = ca_path(directory), directory / "ca.key"
+    if cert_file.exists() and key_file.exists():
+        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        if cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=30):
+            return cert, key
+    directory.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = ca_certificate(CA_NAME, key, dt.datetime.now(dt.UTC))
     key_file.write_bytes(_key_pem(key))
     key_file.chmod(0o600)
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -197,25 +249,8 @@ def server_certificate(
     now = dt.datetime.now(dt.UTC)
     not_after = now + dt.timedelta(days=server.days_left, hours=12)
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(server.cert_names[0]))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_after - dt.timedelta(days=365))
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(name) for name in server.cert_names]),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
+    cert = leaf_certificate(
+        key, server.cert_names, ca.subject, ca_key, not_after - dt.timedelta(days=365), not_after
     )
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
 

@@ -50,9 +50,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
+
+from checks.demo_servers import ca_certificate, leaf_certificate
 
 CERT_NAME = "mail.new.example"
 DISCARD_DOMAIN = "discard.example"  # Postfix accepts mail to it and drops it
@@ -204,48 +206,6 @@ def _write_cert(path: Path, cert: x509.Certificate) -> None:
     path.chmod(0o644)
 
 
-def _leaf(
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Name,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    not_before: dt.datetime,
-    not_after: dt.datetime,
-) -> x509.Certificate:
-    public = key.public_key()
-    return (
-        x509.CertificateBuilder()
-        .subject_name(_name(CERT_NAME))
-        .issuer_name(issuer)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(CERT_NAME)]), critical=False)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-        .sign(issuer_key, hashes.SHA256())
-    )
-
-
 def make_certificates(directory: Path) -> CertificateFiles:
     """A test CA and, for mail.new.example, a good, an expired and a self-signed certificate."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -253,34 +213,7 @@ def make_certificates(directory: Path) -> CertificateFiles:
     day = dt.timedelta(days=1)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(CA_NAME))
-        .issuer_name(_name(CA_NAME))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - day)
-        .not_valid_after(now + 3650 * day)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_cert = ca_certificate(CA_NAME, ca_key, now)
     ca_file = directory / "ca.pem"
     _write_cert(ca_file, ca_cert)
     _write_key(directory / "ca.key", ca_key)
@@ -293,9 +226,11 @@ def make_certificates(directory: Path) -> CertificateFiles:
     ):
         key = ec.generate_private_key(ec.SECP256R1())
         if case == "selfsigned":
-            cert = _leaf(key, _name(CERT_NAME), key, not_before, not_after)
+            cert = leaf_certificate(key, (CERT_NAME,), _name(CERT_NAME), key, not_before, not_after)
         else:
-            cert = _leaf(key, ca_cert.subject, ca_key, not_before, not_after)
+            cert = leaf_certificate(
+                key, (CERT_NAME,), ca_cert.subject, ca_key, not_before, not_after
+            )
         cert_file, key_file = directory / f"{case}.pem", directory / f"{case}.key"
         _write_cert(cert_file, cert)
         _write_key(key_file, key)
