@@ -41,6 +41,7 @@ from checks.evidence.reading import (
 )
 
 AMBIGUOUS = -1  # a login name more than one mailbox answers to
+NO_SERVER = (None, False)  # an address the registry does not know
 BATCH_SIZE = 50_000  # events per transaction
 CHUNK = 500  # rows per INSERT statement
 
@@ -308,29 +309,35 @@ def evidence_record(
     with transaction.atomic(), connection.cursor() as cursor:
         new = _insert_seen(cursor, {key: login[1] for key, login in by_key.items()})
         counts["duplicate"] = len(logins) - len(new)
+        # Once per login: names looked up through local names.
+        find_mailbox, find_address = directory.logins.get, directory.addresses.get
+        standard_port, find_row = directory.ports.get, rows.get
+        recorded = 0
         for key in new:
             _, at, outcome, protocol, user, remote, local, local_port, tls, version = by_key[key]
             if outcome != LOGIN:
                 counts[f"new-{outcome}"] += 1
                 continue
             user = user.lower()
-            mailbox = directory.logins.get(user)
+            mailbox = find_mailbox(user)
             if mailbox is None:
                 counts["unknown-user"] += 1
                 continue
             address = local or ""
-            server, legacy = directory.addresses.get(address, (None, False))
+            server, legacy = find_address(address, NO_SERVER)
             if mailbox == AMBIGUOUS and server is not None:
                 host = directory.server_names.get(server, "")
                 mailbox = directory.on_server.get((user, host), AMBIGUOUS)
             if mailbox == AMBIGUOUS:
                 counts["ambiguous-user"] += 1
                 continue
-            counts["recorded"] += 1
+            recorded += 1
             mailboxes.add(mailbox)
-            port = directory.ports.get(local_port, local_port) or 0
-            row_key = (mailbox, protocol, address, port, tls, version or "")
-            row = rows.get(row_key)
+            row_key = (
+                mailbox, protocol, address, standard_port(local_port, local_port) or 0, tls,
+                version or "",
+            )  # fmt: skip
+            row = find_row(row_key)
             if row is None:
                 rows[row_key] = [server, legacy, at, at, 1, remote]
             else:
@@ -339,6 +346,7 @@ def evidence_record(
                 if at >= row[3]:
                     row[3], row[5] = at, remote
                 row[4] += 1
+        counts["recorded"] = recorded
         _upsert(cursor, rows)
         locked = LogSource.objects.select_for_update().get(pk=source.pk)
         merged = Counter(locked.counts)
