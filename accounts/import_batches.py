@@ -11,7 +11,7 @@ import csv
 import io
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.csvfiles import ImportRefused, Problem, columns_keep, decode, header_names
 from accounts.imports import CHANGED, CREATED, ImportPlan
+from accounts.interruptions import DATABASE_LOST, Reason, interruption_record
 from accounts.models import ImportBatch
 from accounts.server_imports import (
     SERVER_COLUMNS,
@@ -154,9 +155,20 @@ def _progress_recorder(batch: ImportBatch) -> Callable[[int, int], None]:
     return advance
 
 
-def import_batch_preview(batch_id: int) -> None:
+def _interruption_record(batch_id: int, stopped: datetime | None, status: str) -> None:
+    """The task tries again after the database connection was lost at `stopped`: note
+    it on the batch, if it still waits for that work, before the work starts again."""
+    if stopped is not None:
+        interruption_record(
+            ImportBatch, batch_id, reason=Reason.DATABASE, at=stopped, count=1, status=status
+        )
+
+
+def import_batch_preview(batch_id: int, *, interrupted: datetime | None = None) -> None:
     """Check a stored upload against the database and record the preview. A file with
-    problems or with nothing to change loses its content at once."""
+    problems or with nothing to change loses its content at once. `interrupted`: when
+    an earlier try lost the database connection."""
+    _interruption_record(batch_id, interrupted, ImportBatch.Status.CHECKING)
     batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.CHECKING).first()
     if batch is None:
         return
@@ -200,12 +212,15 @@ def import_batch_queue(batch: ImportBatch) -> bool:
     return bool(claimed)
 
 
-def import_batch_apply(batch_id: int) -> None:
+def import_batch_apply(batch_id: int, *, interrupted: datetime | None = None) -> None:
     """Apply a queued batch and record the outcome on it, all in one transaction.
 
-    A worker that dies half-way leaves the batch queued and nothing written, so
-    the redelivered task starts again from the beginning.
+    A worker that dies half-way, or loses its database connection, leaves the batch
+    queued and nothing written (the server rolls the transaction back), so the task
+    starts again from the beginning; `interrupted` says when an earlier try lost the
+    database connection. A change the database refuses fails the batch.
     """
+    _interruption_record(batch_id, interrupted, ImportBatch.Status.QUEUED)
     with transaction.atomic():
         batch = (
             ImportBatch.objects.select_for_update()
@@ -223,6 +238,8 @@ def import_batch_apply(batch_id: int) -> None:
             batch.status = ImportBatch.Status.FAILED
             with translation.override(batch.language):
                 batch.result = {"problems": [str(p) for p in refused.problems[:500]]}
+        except DATABASE_LOST:
+            raise  # nothing is written; the task tries again once the database answers
         except DatabaseError as error:
             log.exception("import batch %s failed", batch_id)
             batch.status = ImportBatch.Status.FAILED

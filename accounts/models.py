@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext_lazy as _
 
+from accounts.interruptions import Interruptible
 from accounts.scoping import TenantQuerySet
 from accounts.sheets import (
     SHEET_FIELDS,
@@ -385,7 +386,7 @@ class Confirmation(models.Model):
         return f"{self.mailbox} confirmed at {self.confirmed_at:%Y-%m-%d %H:%M}"
 
 
-class ImportBatch(models.Model):
+class ImportBatch(Interruptible):
     """A file a staff member uploaded: previewed by a worker, then applied by a worker.
 
     Only the columns the import uses are stored, and only while the file may still be

@@ -87,6 +87,8 @@ def test_a_sweep_finishes_soon_after_its_worker_is_killed_mid_batch(alpha, tmp_p
     results = Counter(ProbeResult.objects.filter(sweep=sweep).values_list("endpoint", flat=True))
     assert set(results) == set(Endpoint.objects.values_list("pk", flat=True))
     assert set(results.values()) == {1}  # one result per endpoint in this sweep
+    sweep.refresh_from_db()
+    assert [i.reason for i in sweep.interruption_list()] == ["stalled"]  # for its page
     killed_servers = {
         n
         for n, server in enumerate(servers)

@@ -85,3 +85,5 @@ def test_a_killed_worker_loses_nothing_repeats_at_most_one_and_sending_resumes_i
     assert len(repeated) <= 1  # only the one in flight at the kill
     ids = Counter(m["message_id"] for m in messages)
     assert len(ids) == CUSTOMERS  # a repeat carries the same Message-ID
+    campaign.refresh_from_db()
+    assert [i.reason for i in campaign.interruption_list()] == ["stalled"]  # for its page
