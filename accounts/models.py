@@ -422,6 +422,8 @@ class ImportBatch(Interruptible):
     preview = models.JSONField(default=dict)
     result = models.JSONField(default=dict)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # When its preview or its apply was last handed to a worker (import_batches_resume).
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

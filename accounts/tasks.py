@@ -51,6 +51,11 @@ def import_batch_apply_task(self: Task, batch_id: int, interrupted: str | None =
     _until_done(self, import_batches.import_batch_apply, batch_id, interrupted)
 
 
+@shared_task(name="accounts.tasks.import_batches_resume")
+def import_batches_resume() -> int:
+    return import_batches.import_batches_resume()
+
+
 @shared_task(name="accounts.tasks.import_batches_purge")
 def import_batches_purge() -> int:
     return import_batches.import_batches_purge()

@@ -212,6 +212,9 @@ DEFAULT_FROM_EMAIL = env.str(
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=32 * 1024 * 1024)
 # Uploaded import files hold customer data: their content is dropped after this many days.
 IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
+# An import still being checked or applied this long after its work was handed to a
+# worker (its message lost with a restarted broker) is handed out again.
+IMPORT_RESEND_SECONDS = env.int("IMPORT_RESEND_SECONDS", default=120)
 # Every other request body is bounded by Django's form-data limit (portal/uploads.py refuses
 # a larger one before reading it); files up to the memory size stay in memory, larger ones
 # go to a temporary file, and the import form is the only one with a file.
@@ -331,6 +334,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-import-files": {
         "task": "accounts.tasks.import_batches_purge",
         "schedule": 6 * 60 * 60,
+    },
+    "resume-imports": {
+        "task": "accounts.tasks.import_batches_resume",
+        "schedule": max(1, IMPORT_RESEND_SECONDS / 4),
     },
     "campaigns-tick": {
         "task": "portal.tasks.campaigns_tick",

@@ -146,4 +146,5 @@ def test_an_import_cut_off_by_a_database_restart_is_applied_once(
         assert interruption.at < interruption.resumed_at < batch.applied_at
         worker_log = "".join(path.read_text() for path in tmp_path.glob("worker-*.log"))
         assert "the database connection was lost" in worker_log
+        assert "Retry in 2s" in worker_log  # then 4, 8 … at most 60 s apart
     assert took < 120, f"applied {took:.0f} s after the database went away"

@@ -15,15 +15,17 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.db import IntegrityError, OperationalError, connection
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.import_batches import (
     IMPORTERS,
     PLANNERS,
     _progress_recorder,
     import_batches_purge,
+    import_batches_resume,
 )
 from accounts.models import Customer, ImportBatch, Mailbox, SettingsSheet
 from accounts.sheet_imports import sheets_import, sheets_plan
@@ -410,6 +412,56 @@ def test_a_preview_that_loses_the_database_is_tried_again(
     assert len(tries) == 2
     assert batch.status == "preview" and batch.preview["counts"]["created"] == 3
     assert [i.reason for i in batch.interruption_list()] == ["database"]
+
+
+def test_beat_hands_out_again_an_import_whose_message_was_lost(
+    upload, staff_client, django_capture_on_commit_callbacks
+):
+    upload(staff_client, GOOD)
+    batch = ImportBatch.objects.get()
+    staff_client.post(reverse("import_apply", kwargs={"code": batch.code}))  # message lost
+    assert import_batches_resume() == 0  # handed out just now: it may still come
+    lost_at = timezone.now() - timedelta(minutes=5)
+    ImportBatch.objects.filter(pk=batch.pk).update(queued_at=lost_at)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_batches_resume() == 1
+
+    batch.refresh_from_db()
+    assert batch.status == "applied" and Mailbox.objects.count() == 3
+    [interruption] = batch.interruption_list()
+    assert (interruption.reason, interruption.at) == ("stalled", lost_at)
+    assert import_batches_resume() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_leaves_alone_an_import_a_worker_is_applying(support):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    batch = ImportBatch.objects.create(
+        kind="sheets",
+        filename="f.csv",
+        content=GOOD.encode(),
+        status="queued",
+        queued_at=an_hour_ago,
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def applying():  # as import_batch_apply holds the row, on a connection of its own
+        with transaction.atomic():
+            ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    worker = threading.Thread(target=applying)
+    worker.start()
+    try:
+        assert locked.wait(10)
+        assert import_batches_resume() == 0
+    finally:
+        release.set()
+        worker.join()
+    assert import_batches_resume() == 1  # the worker died without applying it
 
 
 def test_a_change_the_database_refuses_fails_the_apply_without_a_retry(
