@@ -8,20 +8,18 @@ from collections import Counter
 
 import pytest
 from django.test import Client
-from django_celery_beat.models import PeriodicTask
 
 from accounts.interruptions import Reason
-from accounts.sheets import SheetValues
 from checks.models import Endpoint, ProbeResult, Sweep, SweepBatch
 from checks.tasks import sweep_start
 from portal.celery import app as celery_app
 from portal.health import broker_check
 from tests.checks import misbehaving
-from tests.conftest import login_staff, make_mailbox
+from tests.checks.test_sweep_worker import slow_endpoints
+from tests.conftest import login_staff
 from tests.processes import celery, logs, wait_for
 
 SLOW_SERVERS = 6
-OUT = "out.local-test.example"
 DOWN_SECONDS = 15  # longer than a batch: the idle worker and beat meet the dead broker
 
 
@@ -30,28 +28,13 @@ DOWN_SECONDS = 15  # longer than a batch: the idle worker and beat meet the dead
 @pytest.mark.django_db(transaction=True)
 def test_a_sweep_finishes_after_redis_restarts_empty(alpha, support, tmp_path, redis_server):
     servers = [misbehaving.TcpServer(misbehaving.silent) for _ in range(SLOW_SERVERS)]
-    closed = misbehaving.unused_port()
-    names = {f"s{n}.local-test.example": server for n, server in enumerate(servers)}
-    for name, server in names.items():
-        make_mailbox(
-            alpha,
-            f"info@{name}",
-            SheetValues(name, server.port, "none", OUT, closed, "none", "smtp-auth"),
-        )
-    PeriodicTask.objects.filter(task="checks.tasks.sweep_start").update(enabled=False)
-    celery_app.conf.task_always_eager = False
-    env = {
+    env = slow_endpoints(alpha, servers, timeout=2) | {  # a batch takes 4 s
         "CELERY_BROKER_URL": redis_server.url(),  # the cache follows, on database 1
-        "PROBE_OFFERED": "",
-        "PROBE_TIMEOUT": "2",  # a silent server holds a probe 4 s: a batch 4 s
-        "PROBE_RETRY_DELAY": "0.05",
-        "PROBE_BATCH_SIZE": "2",
         # Shorter than deployed, so that the test is quick; the mechanism is the same.
         "PROBE_BATCH_LEASE_SECONDS": "9",
         "PROBE_TICK_SECONDS": "3",
-        "PROBE_RESOLVE": ",".join(f"{name}=127.0.0.1" for name in [*names, OUT]),
-        "PROBE_PORTS": ",".join(str(s.port) for s in servers) + f",{closed}",
     }
+    celery_app.conf.task_always_eager = False
 
     def in_flight():
         return SweepBatch.objects.filter(done_at=None, claims=1).exists()

@@ -7,19 +7,16 @@ the campaign page says when sending stopped and went on."""
 
 import time
 from collections import Counter
-from datetime import date
 
 import pytest
 from django.test import Client
 
 from accounts.interruptions import Reason
-from accounts.models import Customer, ServerName
-from accounts.sheets import SheetValues
-from portal.campaigns import lifecycle
 from portal.campaigns.tasks import notices_send
 from portal.celery import app as celery_app
-from portal.models import Campaign, CampaignMailbox, Notice
-from tests.conftest import login_staff, make_mailbox
+from portal.models import Notice
+from tests.conftest import login_staff
+from tests.portal.test_campaign_worker import running_campaign
 from tests.processes import celery, logs, wait_for
 from tests.smtp_sink import SmtpSink
 
@@ -32,25 +29,7 @@ DOWN_SECONDS = 15
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_sending_finishes_after_redis_restarts_empty(support, tmp_path, redis_server):
-    new = ServerName.objects.create(hostname="mail.new.example", status="current")
-    ServerName.objects.create(hostname="mail.old.example", status="legacy", replaced_by=new)
-    old = SheetValues("mail.old.example", 995, "ssl", "mail.old.example", 465, "ssl", "smtp-auth")
-    for n in range(CUSTOMERS):
-        customer = Customer.objects.create(
-            slug=f"c{n:02d}", name=f"顧客{n}", contact_emails=f"it@c{n}.example"
-        )
-        make_mailbox(customer, f"info@c{n}.example", old)
-    campaign = Campaign.objects.create(
-        name="restart test",
-        cutover=date(2030, 1, 1),
-        target_codes=["legacy-hostname"],
-        state="running",
-    )
-    CampaignMailbox.objects.bulk_create(
-        CampaignMailbox(campaign=campaign, mailbox=m, customer=m.customer)
-        for m in lifecycle.target_mailboxes(campaign).select_related("customer")
-    )
-    lifecycle.notices_create(campaign, "notice")
+    campaign = running_campaign(CUSTOMERS)
     celery_app.conf.task_always_eager = False
 
     with SmtpSink() as smtp:
