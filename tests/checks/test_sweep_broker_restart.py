@@ -70,7 +70,8 @@ def test_a_sweep_finishes_after_redis_restarts_empty(alpha, support, tmp_path, r
 
     [interruption] = sweep.interruption_list()
     assert interruption.reason == Reason.STALLED
-    assert interruption.count == waiting  # the lost batches were sent again
+    sent_again = sweep.batches.filter(queued_at__gt=sweep.started_at).count()
+    assert 1 <= interruption.count == sent_again <= waiting  # lost with Redis, sent again
     assert interruption.at < interruption.resumed_at < sweep.finished_at
     client = Client()
     login_staff(client, support)
