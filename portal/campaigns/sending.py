@@ -74,23 +74,24 @@ def notices_claim(campaign_id: int, claim: str, *, limit: int) -> list[Notice]:
                 attempts=F("attempts") + 1,
             )
         )
-        # Leases that ran out: their sender stopped when it last renewed them.
-        renewed = [
-            lease - timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
-            for _pk, status, lease in picked
-            if status == Notice.Status.SENDING
-        ]
-        if claimed and renewed:
-            interruption_record(
-                Campaign,
-                campaign_id,
-                reason=Reason.STALLED,
-                at=min(renewed),
-                resumed_at=now,
-                count=len(renewed),
-            )
     if not claimed:
         return []
+    # Leases that ran out: their sender stopped when it last renewed them. (Noted after
+    # the claim's transaction, which holds the notices' rows, not the campaign's.)
+    renewed = [
+        lease - timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
+        for _pk, status, lease in picked
+        if status == Notice.Status.SENDING
+    ]
+    if renewed:
+        interruption_record(
+            Campaign,
+            campaign_id,
+            reason=Reason.STALLED,
+            at=min(renewed),
+            resumed_at=now,
+            count=len(renewed),
+        )
     return list(
         Notice.objects.filter(claim=claim, status=Notice.Status.SENDING)
         .select_related("customer")
