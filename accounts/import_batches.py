@@ -11,17 +11,19 @@ import csv
 import io
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.csvfiles import ImportRefused, Problem, columns_keep, decode, header_names
 from accounts.imports import CHANGED, CREATED, ImportPlan
+from accounts.interruptions import DATABASE_LOST, Reason, interruption_record
 from accounts.models import ImportBatch
 from accounts.server_imports import (
     SERVER_COLUMNS,
@@ -126,12 +128,21 @@ def import_batch_create(*, kind: str | None, filename: str, content: bytes, by: 
         content=kept.content,
         status=ImportBatch.Status.CHECKING,
         preview={"ignored": kept.ignored, "read_problems": _problems_json(kept.problems)},
+        queued_at=timezone.now(),
         **fields,
     )
-    from accounts.tasks import import_batch_preview_task
-
-    transaction.on_commit(lambda: import_batch_preview_task.delay(batch.pk))
+    _work_send(batch.pk, batch.status)
     return batch
+
+
+def _work_send(batch_id: int, status: str) -> None:
+    """Have a worker do what the batch waits for, its preview or its apply, once the
+    transaction commits."""
+    from accounts.tasks import import_batch_apply_task, import_batch_preview_task
+
+    checking = status == ImportBatch.Status.CHECKING
+    task = import_batch_preview_task if checking else import_batch_apply_task
+    transaction.on_commit(lambda: task.delay(batch_id))
 
 
 def import_batch_progress(batch: ImportBatch) -> dict[str, int] | None:
@@ -154,9 +165,22 @@ def _progress_recorder(batch: ImportBatch) -> Callable[[int, int], None]:
     return advance
 
 
-def import_batch_preview(batch_id: int) -> None:
+def _interruption_record(batch_id: int, stopped: datetime | None, status: str) -> None:
+    """The task tries again after the database connection was lost at `stopped`: note
+    it on the batch, if it still waits for that work, before the work starts again (and
+    the work counts as handed out now: beat's resume leaves it to this try)."""
+    if stopped is not None:
+        interruption_record(
+            ImportBatch, batch_id, reason=Reason.DATABASE, at=stopped, count=1, status=status
+        )
+        ImportBatch.objects.filter(pk=batch_id, status=status).update(queued_at=timezone.now())
+
+
+def import_batch_preview(batch_id: int, *, interrupted: datetime | None = None) -> None:
     """Check a stored upload against the database and record the preview. A file with
-    problems or with nothing to change loses its content at once."""
+    problems or with nothing to change loses its content at once. `interrupted`: when
+    an earlier try lost the database connection."""
+    _interruption_record(batch_id, interrupted, ImportBatch.Status.CHECKING)
     batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.CHECKING).first()
     if batch is None:
         return
@@ -190,22 +214,53 @@ def import_batch_discard(batch: ImportBatch) -> bool:
 
 def import_batch_queue(batch: ImportBatch) -> bool:
     """Hand a previewed batch to a worker, once; False when it is not waiting to be applied."""
-    from accounts.tasks import import_batch_apply_task
-
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEW).update(
-        status=ImportBatch.Status.QUEUED
+        status=ImportBatch.Status.QUEUED, queued_at=timezone.now()
     )
     if claimed:
-        transaction.on_commit(lambda: import_batch_apply_task.delay(batch.pk))
+        _work_send(batch.pk, ImportBatch.Status.QUEUED)
     return bool(claimed)
 
 
-def import_batch_apply(batch_id: int) -> None:
+def import_batches_resume() -> int:
+    """Beat's imports tick: hand out again the work of each batch still checking or
+    queued IMPORT_RESEND_SECONDS after it was handed to a worker — its message lost
+    with a restarted broker's queue, or a retry that could not be queued — unless a
+    worker is applying it now (an apply holds its row locked). A message that was only
+    slow does no harm when it comes: the work is done once. Returns how many."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.IMPORT_RESEND_SECONDS)
+    waiting = ImportBatch.objects.filter(
+        status__in=[ImportBatch.Status.CHECKING, ImportBatch.Status.QUEUED]
+    ).filter(Q(queued_at__lt=stale) | Q(queued_at__isnull=True, created_at__lt=stale))
+    if connection.features.has_select_for_update_skip_locked:
+        waiting = waiting.select_for_update(skip_locked=True)
+    with transaction.atomic():
+        batches = list(waiting.only("pk", "status", "queued_at", "created_at"))
+        for batch in batches:
+            ImportBatch.objects.filter(pk=batch.pk).update(queued_at=now)
+            interruption_record(
+                ImportBatch,
+                batch.pk,
+                reason=Reason.STALLED,
+                at=batch.queued_at or batch.created_at,
+                resumed_at=now,
+            )
+            _work_send(batch.pk, batch.status)
+    if batches:
+        log.warning("import work handed out again: %s", ", ".join(str(b.pk) for b in batches))
+    return len(batches)
+
+
+def import_batch_apply(batch_id: int, *, interrupted: datetime | None = None) -> None:
     """Apply a queued batch and record the outcome on it, all in one transaction.
 
-    A worker that dies half-way leaves the batch queued and nothing written, so
-    the redelivered task starts again from the beginning.
+    A worker that dies half-way, or loses its database connection, leaves the batch
+    queued and nothing written (the server rolls the transaction back), so the task
+    starts again from the beginning; `interrupted` says when an earlier try lost the
+    database connection. A change the database refuses fails the batch.
     """
+    _interruption_record(batch_id, interrupted, ImportBatch.Status.QUEUED)
     with transaction.atomic():
         batch = (
             ImportBatch.objects.select_for_update()
@@ -223,6 +278,8 @@ def import_batch_apply(batch_id: int) -> None:
             batch.status = ImportBatch.Status.FAILED
             with translation.override(batch.language):
                 batch.result = {"problems": [str(p) for p in refused.problems[:500]]}
+        except DATABASE_LOST:
+            raise  # nothing is written; the task tries again once the database answers
         except DatabaseError as error:
             log.exception("import batch %s failed", batch_id)
             batch.status = ImportBatch.Status.FAILED

@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext_lazy as _
 
+from accounts.interruptions import Interruptible
 from accounts.scoping import TenantQuerySet
 from accounts.sheets import (
     SHEET_FIELDS,
@@ -385,7 +386,7 @@ class Confirmation(models.Model):
         return f"{self.mailbox} confirmed at {self.confirmed_at:%Y-%m-%d %H:%M}"
 
 
-class ImportBatch(models.Model):
+class ImportBatch(Interruptible):
     """A file a staff member uploaded: previewed by a worker, then applied by a worker.
 
     Only the columns the import uses are stored, and only while the file may still be
@@ -421,6 +422,8 @@ class ImportBatch(models.Model):
     preview = models.JSONField(default=dict)
     result = models.JSONField(default=dict)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # When its preview or its apply was last handed to a worker (import_batches_resume).
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

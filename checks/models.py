@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.interruptions import Interruptible
 from accounts.sheets import Security
 
 
@@ -55,7 +56,7 @@ class Endpoint(models.Model):
         return f"{self.host}:{self.port} {self.protocol}/{self.security}"
 
 
-class Sweep(models.Model):
+class Sweep(Interruptible):
     class Status(models.TextChoices):
         RUNNING = "running", _("running")
         FINISHED = "finished", _("finished")

@@ -22,6 +22,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from accounts.interruptions import Reason, interruption_record
 from accounts.models import Mailbox, ServerName
 from checks.findings import findings_recompute_later
 from checks.models import Endpoint, Sweep, SweepBatch
@@ -195,7 +196,8 @@ def batches_reclaim() -> int:
     lease ran out) or that waits unclaimed while nothing of its sweep moves (its message
     went down with a worker before it started); give up a batch that has used up its
     claims, so that one endpoint that kills workers does not hold the sweep. Each batch
-    is sent at most once per lease. Returns how many batches were sent again."""
+    is sent at most once per lease; the sweep notes the interruption for its page.
+    Returns how many batches were sent again."""
     now = timezone.now()
     resent: list[SweepBatch] = []
     for sweep in Sweep.objects.filter(status=Sweep.Status.RUNNING):
@@ -215,11 +217,22 @@ def batches_reclaim() -> int:
         lost = Q(lease_until__lt=now)
         if still:
             lost |= Q(lease_until__isnull=True)
-        for batch in due.filter(lost):
+        again = [
+            batch
+            for batch in due.filter(lost)
             if SweepBatch.objects.filter(pk=batch.pk, queued_at=batch.queued_at).update(
                 queued_at=now
-            ):
-                resent.append(batch)
+            )
+        ]
+        if again:
+            # Stopped when the dead worker last renewed its lease, or, for a batch whose
+            # message was lost, when the sweep last moved.
+            moved = last_done or sweep.started_at
+            stopped = min(b.lease_until - _lease() if b.lease_until else moved for b in again)
+            interruption_record(
+                Sweep, sweep.pk, reason=Reason.STALLED, at=stopped, resumed_at=now, count=len(again)
+            )
+            resent += again
     if resent:
         logger.warning("sent again: %s", ", ".join(str(b) for b in resent))
         transaction.on_commit(lambda: batches_send(resent))

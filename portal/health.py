@@ -8,17 +8,20 @@ heartbeats in the shared cache (Redis in production), so any web process sees th
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+log = logging.getLogger(__name__)
 
 WORKER_KEY = "health:worker:{queue}"
 BEAT_KEY = "health:beat"
@@ -30,11 +33,17 @@ _last_written: dict[str, float] = {}
 
 
 def heartbeat_record(*keys: str) -> None:
-    """Note that a process is alive now, under each key (throttled per process)."""
+    """Note that a process is alive now, under each key (throttled per process). While
+    the cache is unreachable (Redis restarting) the note is skipped, never raised: beat
+    calls this at every tick, and an error there would end beat."""
     now = time.time()
     due = [k for k in keys if now - _last_written.get(k, 0.0) >= WRITE_EVERY_SECONDS]
     if due:
-        cache.set_many(dict.fromkeys(due, now), timeout=KEEP_SECONDS)
+        try:
+            cache.set_many(dict.fromkeys(due, now), timeout=KEEP_SECONDS)
+        except Exception as error:  # whatever the cache backend raises when it is away
+            log.warning("heartbeat not recorded (%s: %s)", type(error).__name__, error)
+            return
         _last_written.update(dict.fromkeys(due, now))
 
 
@@ -72,9 +81,9 @@ def beat_tick_age() -> float | None:
     return None if stamp is None else round(time.time() - stamp, 1)
 
 
-def database_check() -> dict[str, Any]:
+def database_check(using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
     try:
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as error:  # any failure to answer is "failing"
         return {"status": "failing", "error": type(error).__name__}

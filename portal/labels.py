@@ -1,6 +1,6 @@
 """The one place a code becomes words. Every code a person sees — finding codes,
 settings-sheet values, probe errors, mail programs, campaign, mailbox and message
-states — goes through `label`, in the active language or the one asked for; pages
+states, why work was interrupted — goes through `label`, in the active language or the one asked for; pages
 use it as the `label` template filter (`{{ sheet.incoming_security|label:"security" }}`).
 An unknown code is shown as it is rather than hidden."""
 
@@ -30,12 +30,14 @@ PROTOCOL_NAMES = {"pop3": "POP3", "imap": "IMAP", "smtp": "SMTP"}
 
 
 def _choices(kind: str) -> dict[str, str]:
+    from accounts.interruptions import Reason
     from portal.models import Campaign, CampaignMailbox, Notice
 
     choices = {
         "campaign": Campaign.State,
         "entry": CampaignMailbox.Status,
         "notice": Notice.Status,
+        "interruption": Reason,
     }[kind]
     return {value: str(name) for value, name in choices.choices}
 
@@ -66,6 +68,7 @@ KINDS: dict[str, Callable[[str, str], str]] = {
     "campaign": lambda code, lang: _choices("campaign")[code],
     "entry": lambda code, lang: _choices("entry")[code],
     "notice": lambda code, lang: _choices("notice")[code],
+    "interruption": lambda code, lang: _choices("interruption")[code],
     "message_kind": _message_kind,
 }
 

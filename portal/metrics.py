@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 from collections import Counter
 from collections.abc import Iterator
 
@@ -30,17 +31,23 @@ from portal.health import beat_tick_age, worker_heartbeat_ages
 from portal.hosts import bare_response
 from portal.logins.lockout import client_address
 
+log = logging.getLogger(__name__)
+
 FAILURE_KEY = "metrics:task-failures:{task}"
 
 
 def task_failure_record(task: str) -> None:
-    """Count a failed task (called in the worker, on Celery's task_failure signal)."""
+    """Count a failed task (called in the worker, on Celery's task_failure signal); not
+    while the cache is away (a Redis restart, which also empties it)."""
     key = FAILURE_KEY.format(task=task)
-    cache.add(key, 0, timeout=None)
     try:
-        cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=None)
+        cache.add(key, 0, timeout=None)
+        try:
+            cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=None)
+    except Exception as error:  # whatever the cache backend raises when it is away
+        log.warning("failure of %s not counted (%s)", task, error)
 
 
 def _task_names() -> list[str]:

@@ -212,6 +212,9 @@ DEFAULT_FROM_EMAIL = env.str(
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=32 * 1024 * 1024)
 # Uploaded import files hold customer data: their content is dropped after this many days.
 IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=30)
+# An import still being checked or applied this long after its work was handed to a
+# worker (its message lost with a restarted broker) is handed out again.
+IMPORT_RESEND_SECONDS = env.int("IMPORT_RESEND_SECONDS", default=120)
 # Every other request body is bounded by Django's form-data limit (portal/uploads.py refuses
 # a larger one before reading it); files up to the memory size stay in memory, larger ones
 # go to a temporary file, and the import form is the only one with a file.
@@ -262,11 +265,21 @@ if "CELERY_QUEUE" not in env.ENVIRON:
     CELERY_TASK_QUEUES = [
         Queue(name) for name in sorted({CELERY_TASK_DEFAULT_QUEUE, *PORTAL_TASK_QUEUES.values()})
     ]
+# Seconds to connect to Redis, and to wait for its answer to a command: a Redis that
+# vanished without closing its connections (a failover, a frozen host) must not hang a
+# worker in a publish or an ack, nor a page reading the cache.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=10)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # A task whose worker died unacknowledged is delivered again after this long:
-    # longer than any task may run (CELERY_TASK_TIME_LIMIT), so never while it still runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_REDELIVER_AFTER", default=900)
+        # A task whose worker died unacknowledged is delivered again after this long:
+        # longer than any task may run (CELERY_TASK_TIME_LIMIT), so never while it runs.
+        "visibility_timeout": env.int("CELERY_REDELIVER_AFTER", default=900),
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+        "socket_keepalive": True,
+        # A consumer's connection that has not answered for this long is dropped and
+        # made again (kombu's check of the waiting BRPOP).
+        "health_check_interval": 10,
     }
 
 
@@ -290,6 +303,10 @@ CACHES = {
         else f"filecache://{VAR_DIR / 'cache'}",
     )
 }
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", REDIS_TIMEOUT)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", REDIS_TIMEOUT)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -300,6 +317,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost the broker (Redis restarted) tries to connect again for as long as
+# it takes, never giving up and exiting (Celery's default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task running when the broker connection breaks is finished, not cancelled: its work
+# goes on in the database, and its claims (leases, statuses) make the redelivered message
+# a no-op. (Celery warns that its default will change; this keeps today's.)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # django-celery-beat's database schedule, with a heartbeat at each tick (portal/beat.py).
 CELERY_BEAT_SCHEDULER = "portal.beat:HeartbeatScheduler"
 # How often beat looks for campaigns whose sending stopped (a worker died) and restarts it.
@@ -310,6 +334,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-import-files": {
         "task": "accounts.tasks.import_batches_purge",
         "schedule": 6 * 60 * 60,
+    },
+    "resume-imports": {
+        "task": "accounts.tasks.import_batches_resume",
+        "schedule": max(1, IMPORT_RESEND_SECONDS / 4),
     },
     "campaigns-tick": {
         "task": "portal.tasks.campaigns_tick",

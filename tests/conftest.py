@@ -12,6 +12,7 @@ from accounts.models import Customer, Mailbox, Membership, SettingsSheet, sheet_
 from accounts.roles import ADMIN_GROUP, SUPPORT_GROUP
 from accounts.sheets import SheetValues
 from portal.celery import app as celery_app
+from tests.services import postgres_cluster, redis_server  # noqa: F401 (fixtures)
 
 SSL_SHEET = SheetValues(
     "mail.hosting.example", 995, "ssl", "mail.hosting.example", 465, "ssl", "smtp-auth"

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.interruptions import Interruptible
+
 DEFAULT_SUBJECT_JA = "【重要】メール設定変更のお願い（{deadline}まで）"
 DEFAULT_BODY_JA = """{customer_name} 様
 
@@ -37,7 +39,7 @@ def default_reminders() -> list[int]:
     return [14, 7, 1]
 
 
-class Campaign(models.Model):
+class Campaign(Interruptible):
     class State(models.TextChoices):
         DRAFT = "draft", _("draft")
         SCHEDULED = "scheduled", _("scheduled")

@@ -11,6 +11,7 @@ one is claimed); beat restarts a sender that has gone silent.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import time
 import uuid
@@ -21,10 +22,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.interruptions import Reason, interruption_record
 from accounts.models import Customer, Mailbox
 from accounts.sheets import SheetValues
 from portal.campaigns.lifecycle import (
@@ -39,11 +41,14 @@ from portal.campaigns.lifecycle import (
 )
 from portal.campaigns.models import Campaign, CampaignMailbox, Notice, SendClock
 
+logger = logging.getLogger(__name__)
+
 
 def notices_claim(campaign_id: int, claim: str, *, limit: int) -> list[Notice]:
     """Take up to `limit` notices due — waiting, or sending under a lease that ran out —
     in one conditional UPDATE that marks them with `claim`, and return them. Two workers
-    never take the same notice (PostgreSQL skips rows another claim has locked)."""
+    never take the same notice (PostgreSQL skips rows another claim has locked). Taking
+    over the notices of a sender that stopped is noted on the campaign."""
     now = timezone.now()
     claimable = Q(status=Notice.Status.PENDING) | Q(
         status=Notice.Status.SENDING, lease_until__lt=now
@@ -58,9 +63,9 @@ def notices_claim(campaign_id: int, claim: str, *, limit: int) -> list[Notice]:
     # Two statements: as a subquery of the UPDATE, PostgreSQL may run the LIMIT again
     # for each row and take more than asked for.
     with transaction.atomic():
-        picked = list(due.values_list("pk", flat=True)[:limit])
+        picked = list(due.values_list("pk", "status", "lease_until")[:limit])
         claimed = (
-            Notice.objects.filter(pk__in=picked)
+            Notice.objects.filter(pk__in=[pk for pk, _status, _lease in picked])
             .filter(claimable)
             .update(
                 status=Notice.Status.SENDING,
@@ -71,6 +76,22 @@ def notices_claim(campaign_id: int, claim: str, *, limit: int) -> list[Notice]:
         )
     if not claimed:
         return []
+    # Leases that ran out: their sender stopped when it last renewed them. (Noted after
+    # the claim's transaction, which holds the notices' rows, not the campaign's.)
+    renewed = [
+        lease - timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
+        for _pk, status, lease in picked
+        if status == Notice.Status.SENDING
+    ]
+    if renewed:
+        interruption_record(
+            Campaign,
+            campaign_id,
+            reason=Reason.STALLED,
+            at=min(renewed),
+            resumed_at=now,
+            count=len(renewed),
+        )
     return list(
         Notice.objects.filter(claim=claim, status=Notice.Status.SENDING)
         .select_related("customer")
@@ -347,13 +368,18 @@ def sender_start(campaign_id: int) -> str:
 
 def sender_continues(campaign_id: int, sender: str) -> bool:
     """Whether this sender is still the campaign's (it takes the place back if it is
-    free) and, if so, renew it."""
+    free) and, if so, renew it. While the cache cannot be reached (Redis restarting) the
+    sender goes on: the claims in the database, not the token, keep a notice from going
+    out twice, and a batch half sent is better finished than left to its lease."""
     key = _sender_key(campaign_id)
-    if cache.add(key, sender, SENDER_SILENCE):
-        return True
-    if cache.get(key) != sender:
-        return False
-    cache.touch(key, SENDER_SILENCE)
+    try:
+        if cache.add(key, sender, SENDER_SILENCE):
+            return True
+        if cache.get(key) != sender:
+            return False
+        cache.touch(key, SENDER_SILENCE)
+    except Exception as error:  # whatever the cache backend raises when it is away
+        logger.warning("campaign %s: sender not renewed (%s)", campaign_id, error)
     return True
 
 
@@ -374,7 +400,29 @@ def senders_resume() -> list[tuple[int, str]]:
         sender = uuid.uuid4().hex
         if cache.add(_sender_key(campaign_id), sender, SENDER_SILENCE):
             started.append((campaign_id, sender))
+            _stall_record(campaign_id, now)
     return started
+
+
+def _stall_record(campaign_id: int, now: datetime) -> None:
+    """Note on the campaign that its sending had stopped: notices wait that were due
+    before its last message went out (a living sender goes on while any is due), or, with
+    none sent, longer than a living sender lets one wait. Its chain of tasks went down
+    with a worker, or with the queued messages of a restarted broker."""
+    notices = Notice.objects.filter(campaign_id=campaign_id)
+    last_sent = notices.aggregate(last=Max("sent_at"))["last"]
+    since = last_sent or now - timedelta(seconds=SENDER_SILENCE + settings.CAMPAIGN_RESUME_SECONDS)
+    waiting = notices.filter(status=Notice.Status.PENDING, next_attempt_at__lt=since)
+    found = waiting.aggregate(count=Count("pk"), due=Min("next_attempt_at"))
+    if found["count"]:
+        interruption_record(
+            Campaign,
+            campaign_id,
+            reason=Reason.STALLED,
+            at=last_sent or found["due"],
+            resumed_at=now,
+            count=found["count"],
+        )
 
 
 def _permanent(error: smtplib.SMTPException) -> bool:

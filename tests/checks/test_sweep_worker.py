@@ -32,31 +32,38 @@ def counting_silent_server(hits: Counter, n: int) -> misbehaving.TcpServer:
     return misbehaving.TcpServer(handle)
 
 
+def slow_endpoints(customer, servers: list[misbehaving.TcpServer], *, timeout: float) -> dict:
+    """A mailbox of `customer` per server, its incoming side that server (a probe of one
+    that never speaks waits out its timeout, twice), its outgoing side a closed port;
+    returns the settings a worker needs to probe them, two endpoints a batch. Only the
+    sweeps' tick, nothing hourly, runs from beat."""
+    closed = misbehaving.unused_port()
+    names = {f"s{n}.local-test.example": server for n, server in enumerate(servers)}
+    for name, server in names.items():
+        make_mailbox(
+            customer,
+            f"info@{name}",
+            SheetValues(name, server.port, "none", OUT, closed, "none", "smtp-auth"),
+        )
+    PeriodicTask.objects.filter(task="checks.tasks.sweep_start").update(enabled=False)
+    return {
+        "PROBE_OFFERED": "",
+        "PROBE_TIMEOUT": str(timeout),
+        "PROBE_RETRY_DELAY": "0.05",
+        "PROBE_BATCH_SIZE": "2",
+        "PROBE_RESOLVE": ",".join(f"{name}=127.0.0.1" for name in [*names, OUT]),
+        "PROBE_PORTS": ",".join(str(s.port) for s in servers) + f",{closed}",
+    }
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_sweep_finishes_soon_after_its_worker_is_killed_mid_batch(alpha, tmp_path):
     hits: Counter = Counter()
     servers = [counting_silent_server(hits, n) for n in range(SLOW_SERVERS)]
-    closed = misbehaving.unused_port()
-    names = {f"s{n}.local-test.example": server for n, server in enumerate(servers)}
-    for name, server in names.items():
-        make_mailbox(
-            alpha,
-            f"info@{name}",
-            SheetValues(name, server.port, "none", OUT, closed, "none", "smtp-auth"),
-        )
-    # Only the tick (and nothing hourly) runs from beat in this test.
-    PeriodicTask.objects.filter(task="checks.tasks.sweep_start").update(enabled=False)
+    # The lease and the tick at their defaults: the two minutes hold as deployed.
+    env = slow_endpoints(alpha, servers, timeout=3)
     celery_app.conf.task_always_eager = False
-    env = {
-        "PROBE_OFFERED": "",
-        "PROBE_TIMEOUT": "3",
-        "PROBE_RETRY_DELAY": "0.05",
-        "PROBE_BATCH_SIZE": "2",
-        "PROBE_RESOLVE": ",".join(f"{name}=127.0.0.1" for name in [*names, OUT]),
-        "PROBE_PORTS": ",".join(str(s.port) for s in servers) + f",{closed}",
-        # The lease and the tick at their defaults: the two minutes hold as deployed.
-    }
 
     def in_flight():
         return SweepBatch.objects.filter(done_at=None, claims=1).first()
@@ -87,6 +94,8 @@ def test_a_sweep_finishes_soon_after_its_worker_is_killed_mid_batch(alpha, tmp_p
     results = Counter(ProbeResult.objects.filter(sweep=sweep).values_list("endpoint", flat=True))
     assert set(results) == set(Endpoint.objects.values_list("pk", flat=True))
     assert set(results.values()) == {1}  # one result per endpoint in this sweep
+    sweep.refresh_from_db()
+    assert [i.reason for i in sweep.interruption_list()] == ["stalled"]  # for its page
     killed_servers = {
         n
         for n, server in enumerate(servers)

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.interruptions import interruption_record
 from accounts.models import Customer, ServerName
 from accounts.sheets import SheetValues
 from checks import sweep
@@ -78,6 +79,7 @@ def test_a_sweep_probes_every_endpoint_and_records_each_once(
     for batch in SweepBatch.objects.all():
         sweep.sweep_batch_run(batch.pk)
     assert ProbeResult.objects.count() == 2
+    assert started.interruptions == []  # nothing stopped it
 
 
 def test_two_sweeps_never_run_at_once(local):
@@ -100,6 +102,7 @@ def _lease_runs_out(batch):
     """What time does to the batch of a worker that died: its lease and its message age."""
     past = timezone.now() - timedelta(minutes=5)
     SweepBatch.objects.filter(pk=batch.pk).update(lease_until=past, queued_at=past)
+    return past
 
 
 def test_a_batch_leased_to_a_live_worker_is_neither_taken_nor_sent_again(local):
@@ -112,12 +115,12 @@ def test_a_batch_leased_to_a_live_worker_is_neither_taken_nor_sent_again(local):
 
 
 def test_a_dead_workers_batch_is_sent_again_and_its_sweep_finishes(
-    local, django_capture_on_commit_callbacks
+    local, settings, django_capture_on_commit_callbacks
 ):
     started = sweep.sweep_start()
     batch = SweepBatch.objects.get()
     sweep.batch_claim(batch.pk)  # the worker that then dies
-    _lease_runs_out(batch)
+    lease_ran_out = _lease_runs_out(batch)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep.batches_reclaim() == 1
@@ -127,6 +130,10 @@ def test_a_dead_workers_batch_is_sent_again_and_its_sweep_finishes(
     assert ProbeResult.objects.filter(sweep=started).count() == 2  # one per endpoint
     assert SweepBatch.objects.get().claims == 2
     assert sweep.batches_reclaim() == 0
+    # Stopped when the dead worker last renewed its lease.
+    [interruption] = started.interruption_list()
+    assert interruption.reason == "stalled" and interruption.count == 1
+    assert interruption.at == lease_ran_out - timedelta(seconds=settings.PROBE_BATCH_LEASE_SECONDS)
 
 
 def test_a_dead_workers_batch_is_sent_again_once_per_lease(local):
@@ -142,6 +149,7 @@ def test_a_batch_whose_message_was_lost_unstarted_is_sent_again_when_its_sweep_s
     local, django_capture_on_commit_callbacks
 ):
     started = sweep.sweep_start()
+    Sweep.objects.update(started_at=timezone.now() - timedelta(minutes=5))
     SweepBatch.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -149,6 +157,9 @@ def test_a_batch_whose_message_was_lost_unstarted_is_sent_again_when_its_sweep_s
 
     started.refresh_from_db()
     assert started.status == Sweep.Status.FINISHED
+    # Stopped when the sweep last moved: here, its start.
+    [interruption] = started.interruption_list()
+    assert (interruption.at, interruption.count) == (started.started_at, 1)
 
 
 def test_a_batch_that_killed_every_worker_it_met_is_given_up_and_its_sweep_ends(
@@ -261,3 +272,22 @@ def test_a_registered_servers_internal_address_is_probed(
 
     result = ProbeResult.objects.get(endpoint__host="localhost", endpoint__port=silent_port)
     assert (result.reachable, result.error) == (True, "timeout")  # connected: it never speaks
+
+
+def test_the_endpoints_page_says_when_the_last_sweep_stopped_and_went_on(db, support, client):
+    stopped = timezone.now() - timedelta(minutes=3)
+    last = Sweep.objects.create(status=Sweep.Status.FINISHED, finished_at=timezone.now())
+    interruption_record(Sweep, last.pk, reason="stalled", at=stopped, count=4)
+    login_staff(client, support)
+
+    english = client.get(reverse("endpoint_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    japanese = client.get(reverse("endpoint_list"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    assert "Interrupted and resumed:" in english
+    assert "(its worker stopped, or the message broker lost the queued work), went on at" in english
+    assert "batches sent again: 4" in english
+    assert (
+        "中断（処理中のワーカーが止まったか、メッセージブローカーが待機中の処理を失いました）"
+        in japanese
+    )
+    assert "送り直したバッチ: 4" in japanese

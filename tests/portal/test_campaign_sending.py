@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Customer, ServerName, SettingsSheet, sheet_record
@@ -15,7 +16,7 @@ from accounts.sheets import SheetValues
 from portal.campaigns import lifecycle, sending
 from portal.campaigns.tasks import notices_send
 from portal.models import Campaign, Notice
-from tests.conftest import make_mailbox
+from tests.conftest import login_staff, make_mailbox
 from tests.smtp_sink import SmtpSink
 
 OLD = SheetValues("mail.old.example", 995, "ssl", "mail.old.example", 465, "ssl", "smtp-auth")
@@ -112,3 +113,70 @@ def test_beat_gives_a_campaign_whose_sender_went_silent_a_new_one_and_the_old_on
     assert notices_send(campaign.pk, sender) == 0  # the old sender's task, run late
     assert smtp.messages == []
     assert notices_send(campaign.pk, new_sender) == 39
+
+
+def test_a_sender_lost_mid_campaign_is_noted_when_beat_gives_the_campaign_a_new_one(
+    campaign, smtp, support, client
+):
+    # Launched a minute ago (and before the test's transaction, whose start is the
+    # database's now() that stamps "sent").
+    Notice.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    sent = sending.notices_send_due(campaign.pk, limit=10)  # its next batch never came
+    cache.delete(f"campaign-sender:{campaign.pk}")
+    last_sent = Notice.objects.exclude(sent_at=None).latest("sent_at").sent_at
+    waiting = Notice.objects.filter(status="pending").count()
+
+    [(resumed, sender)] = sending.senders_resume()
+
+    campaign.refresh_from_db()
+    [interruption] = campaign.interruption_list()
+    assert (interruption.reason, interruption.at) == ("stalled", last_sent)
+    assert interruption.count == waiting == 40 - 10
+    assert notices_send(resumed, sender) == 39 - sent
+    login_staff(client, support)
+    detail = reverse("campaign_detail", kwargs={"code": campaign.code})
+    english = client.get(detail, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    japanese = client.get(detail, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "Interrupted and resumed:" in english and "messages taken up again: 30" in english
+    assert "中断と再開:" in japanese and "引き継いで送ったメッセージ: 30" in japanese
+
+
+def test_a_retry_falling_due_after_the_sender_finished_is_no_interruption(campaign, smtp):
+    notices_send(campaign.pk)
+    cache.delete(f"campaign-sender:{campaign.pk}")
+    # A message the server put off (4xx) is due again, after its backoff.
+    Notice.objects.filter(customer__slug="c07").update(
+        status="pending", sent_at=None, next_attempt_at=timezone.now()
+    )
+
+    assert len(sending.senders_resume()) == 1
+    campaign.refresh_from_db()
+    assert campaign.interruptions == []
+
+
+def test_the_notices_of_a_sender_that_stopped_are_taken_over_and_noted(campaign, settings):
+    dead = sending.notices_claim(campaign.pk, "dead-worker", limit=5)
+    ran_out = timezone.now() - timedelta(seconds=1)
+    Notice.objects.filter(claim="dead-worker").update(lease_until=ran_out)
+
+    taken = sending.notices_claim(campaign.pk, "live-worker", limit=10)
+
+    assert {n.pk for n in dead} <= {n.pk for n in taken}
+    campaign.refresh_from_db()
+    [interruption] = campaign.interruption_list()
+    assert interruption.count == 5
+    assert interruption.at == ran_out - timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
+
+
+def test_the_sender_goes_on_with_notices_that_fell_due_while_its_batch_went_out(
+    campaign, smtp, settings
+):
+    settings.CAMPAIGN_RATE_PER_MINUTE = 1200  # 0.05 s a message: the batch takes 2 s
+    Notice.objects.filter(customer__slug="c39").update(
+        next_attempt_at=timezone.now() + timedelta(seconds=1)
+    )
+
+    notices_send(campaign.pk)  # one call: no beat, no resume
+
+    assert len(smtp.messages) == 39
+    assert Notice.objects.get(customer__slug="c39").status == "sent"

@@ -25,21 +25,19 @@ CUSTOMERS = 40
 RESUMED_WITHIN = 15  # seconds from the last message before the kill to the first after
 
 
-@pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
-def test_a_killed_worker_loses_nothing_repeats_at_most_one_and_sending_resumes_in_seconds(
-    tmp_path,
-):
+def running_campaign(customers: int) -> Campaign:
+    """A running campaign with a first notice, due now, to each of `customers`
+    customers (it@c<n>.example), nothing sent yet."""
     new = ServerName.objects.create(hostname="mail.new.example", status="current")
     ServerName.objects.create(hostname="mail.old.example", status="legacy", replaced_by=new)
     old = SheetValues("mail.old.example", 995, "ssl", "mail.old.example", 465, "ssl", "smtp-auth")
-    for n in range(CUSTOMERS):
+    for n in range(customers):
         customer = Customer.objects.create(
             slug=f"c{n:02d}", name=f"顧客{n}", contact_emails=f"it@c{n}.example"
         )
         make_mailbox(customer, f"info@c{n}.example", old)
     campaign = Campaign.objects.create(
-        name="kill test",
+        name="worker test",
         cutover=date(2030, 1, 1),
         target_codes=["legacy-hostname"],
         state="running",
@@ -49,6 +47,15 @@ def test_a_killed_worker_loses_nothing_repeats_at_most_one_and_sending_resumes_i
         for m in lifecycle.target_mailboxes(campaign).select_related("customer")
     )
     lifecycle.notices_create(campaign, "notice")
+    return campaign
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_loses_nothing_repeats_at_most_one_and_sending_resumes_in_seconds(
+    tmp_path,
+):
+    campaign = running_campaign(CUSTOMERS)
     celery_app.conf.task_always_eager = False
 
     with SmtpSink() as smtp:
@@ -85,3 +92,5 @@ def test_a_killed_worker_loses_nothing_repeats_at_most_one_and_sending_resumes_i
     assert len(repeated) <= 1  # only the one in flight at the kill
     ids = Counter(m["message_id"] for m in messages)
     assert len(ids) == CUSTOMERS  # a repeat carries the same Message-ID
+    campaign.refresh_from_db()
+    assert [i.reason for i in campaign.interruption_list()] == ["stalled"]  # for its page

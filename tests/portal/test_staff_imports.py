@@ -15,12 +15,20 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.db import connection
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.import_batches import _progress_recorder, import_batches_purge
-from accounts.models import Customer, ImportBatch, Mailbox
+from accounts.import_batches import (
+    IMPORTERS,
+    PLANNERS,
+    _progress_recorder,
+    import_batches_purge,
+    import_batches_resume,
+)
+from accounts.models import Customer, ImportBatch, Mailbox, SettingsSheet
+from accounts.sheet_imports import sheets_import, sheets_plan
 from accounts.signals import sheets_changed
 from accounts.tasks import import_batch_preview_task
 from portal.audit.models import AuditEntry
@@ -344,6 +352,141 @@ def test_the_preview_is_made_by_a_worker_while_the_page_refreshes_itself(staff_c
     assert "2,000 of 6,000 rows checked" in halfway
     assert "3 to create, 0 to change, 0 unchanged." in done
     assert 'http-equiv="refresh"' not in done
+
+
+def test_an_apply_that_loses_the_database_writes_nothing_is_tried_again_and_says_so(
+    upload, staff_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    upload(staff_client, GOOD)
+    batch = ImportBatch.objects.get()
+    tries = []
+
+    def cut_off_once(data, **kwargs):
+        plan = sheets_import(data, **kwargs)  # written inside the apply's transaction…
+        tries.append(plan)
+        if len(tries) == 1:  # …when the server goes away
+            raise OperationalError("terminating connection due to administrator command")
+        return plan
+
+    monkeypatch.setitem(IMPORTERS, "sheets", cut_off_once)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("import_apply", kwargs={"code": batch.code}))
+    detail = reverse("import_detail", kwargs={"code": batch.code})
+    english = staff_client.get(detail, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    japanese = staff_client.get(detail, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    assert len(tries) == 2
+    batch.refresh_from_db()
+    assert batch.status == "applied"
+    assert Mailbox.objects.count() == 3  # the first try's rows were rolled back
+    assert set(SettingsSheet.objects.values_list("version", flat=True)) == {1}
+    [interruption] = batch.interruption_list()
+    assert interruption.reason == "database" and interruption.count == 1
+    assert "Applied: 3 created, 0 changed, 0 unchanged." in english
+    assert "Interrupted and resumed:" in english
+    assert "(the connection to the database was lost), went on at" in english
+    assert "tries started again: 1" in english
+    assert "the database undid whatever an interrupted try had written" in english
+    assert "中断と再開:" in japanese
+    assert "に中断（データベースとの接続が切れました）" in japanese
+    assert "やり直した回数: 1" in japanese
+
+
+def test_a_preview_that_loses_the_database_is_tried_again(
+    staff_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    tries = []
+
+    def cut_off_once(data, **kwargs):
+        tries.append(data)
+        if len(tries) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return sheets_plan(data, **kwargs)
+
+    monkeypatch.setitem(PLANNERS, "sheets", cut_off_once)
+    file = SimpleUploadedFile("sheets.csv", GOOD.encode())
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("import_list"), {"kind": "", "file": file})
+
+    batch = ImportBatch.objects.get()
+    assert len(tries) == 2
+    assert batch.status == "preview" and batch.preview["counts"]["created"] == 3
+    assert [i.reason for i in batch.interruption_list()] == ["database"]
+
+
+def test_beat_hands_out_again_an_import_whose_message_was_lost(
+    upload, staff_client, django_capture_on_commit_callbacks
+):
+    upload(staff_client, GOOD)
+    batch = ImportBatch.objects.get()
+    staff_client.post(reverse("import_apply", kwargs={"code": batch.code}))  # message lost
+    assert import_batches_resume() == 0  # handed out just now: it may still come
+    lost_at = timezone.now() - timedelta(minutes=5)
+    ImportBatch.objects.filter(pk=batch.pk).update(queued_at=lost_at)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_batches_resume() == 1
+
+    batch.refresh_from_db()
+    assert batch.status == "applied" and Mailbox.objects.count() == 3
+    [interruption] = batch.interruption_list()
+    assert (interruption.reason, interruption.at) == ("stalled", lost_at)
+    assert import_batches_resume() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_leaves_alone_an_import_a_worker_is_applying(support):
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SQLite locks the whole database, not a row")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    batch = ImportBatch.objects.create(
+        kind="sheets",
+        filename="f.csv",
+        content=GOOD.encode(),
+        status="queued",
+        queued_at=an_hour_ago,
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def applying():  # as import_batch_apply holds the row, on a connection of its own
+        with transaction.atomic():
+            ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    worker = threading.Thread(target=applying)
+    worker.start()
+    try:
+        assert locked.wait(10)
+        assert import_batches_resume() == 0
+    finally:
+        release.set()
+        worker.join()
+    assert import_batches_resume() == 1  # the worker died without applying it
+
+
+def test_a_change_the_database_refuses_fails_the_apply_without_a_retry(
+    upload, staff_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    upload(staff_client, GOOD)
+    batch = ImportBatch.objects.get()
+    tries = []
+
+    def refused(data, **kwargs):
+        tries.append(data)
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setitem(IMPORTERS, "sheets", refused)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("import_apply", kwargs={"code": batch.code}))
+
+    assert len(tries) == 1
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.interruptions == []
+    assert batch.result["problems"] == [
+        "the database refused the change (IntegrityError); nothing was written"
+    ]
 
 
 def test_a_refused_file_keeps_its_problems_but_not_its_content(upload, staff_client):
