@@ -10,7 +10,7 @@ from string import Formatter
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -232,7 +232,21 @@ def campaign_start(campaign_id: int) -> bool:
         )
         notices_create(campaign, "notice")
         transaction.on_commit(lambda: notices_send.delay(campaign_id))
+    statistics_refresh(CampaignMailbox, Notice)
     return True
+
+
+def statistics_refresh(*models: type) -> None:
+    """ANALYZE the tables a launch has just filled (PostgreSQL). Customer pages look up
+    each mailbox's campaign rows; planned with statistics from before the launch (a
+    near-empty table) PostgreSQL reads the whole campaign for every mailbox instead of
+    using the mailbox index (11 ms per mailbox at 33,000 rows), until autovacuum's next
+    ANALYZE — a minute or more, never where autovacuum is off."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def notices_create(campaign: Campaign, kind: str) -> int:

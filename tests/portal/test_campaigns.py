@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail, signing
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -417,6 +418,20 @@ def test_a_mailbox_fixed_before_its_notice_goes_out_is_left_out_of_it(world):
     assert "order@yamada.example" in notice.body and "shop@yamada.example" not in notice.body
     assert Notice.objects.get(customer__slug="smith").status == "skipped"
     assert CampaignMailbox.objects.get(mailbox__email="order@yamada.example").status == "notified"
+
+
+def test_a_launch_leaves_the_planner_statistics_of_the_rows_it_made_up_to_date(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    lifecycle.campaign_start(campaign().pk)  # on_commit not run: nothing sent yet
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class"
+            " WHERE relname IN ('portal_campaignmailbox', 'portal_notice')"
+        )
+        estimates = dict(cursor.fetchall())
+    assert estimates == {"portal_campaignmailbox": 3, "portal_notice": 2}
 
 
 # Mass actions: a confirmation page with the numbers, once only
