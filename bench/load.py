@@ -54,7 +54,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.deploy.files import env_template, exec_start  # noqa: E402
+from tests.deploy.files import env_template, exec_start, unit_setting  # noqa: E402
 
 HOST = "portal.bench.example"
 RESPONDERS = "127.0.91."  # the probed servers' addresses: 127.0.91.1 ...
@@ -96,6 +96,7 @@ BASE_ENV = {
     **os.environ,
     **env_template(),
     "DJANGO_SETTINGS_MODULE": "portal.settings",
+    "PYTHONPATH": str(ROOT),  # this tree's code, wherever the script is run from
     "SECRET_KEY": secrets.token_urlsafe(50),
     "DATABASE_URL": DATABASE_URL,
     "CELERY_BROKER_URL": BROKER_URL,
@@ -638,6 +639,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900, help="most seconds measured")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's (default: a free one)")
     parser.add_argument("--keep-data", action="store_true", help="reuse generated mailboxes")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn's workers")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=int(unit_setting("portal-worker@.service", "Nice", "0")),
+        help="the worker's niceness (default: its unit's Nice=)",
+    )
     args = parser.parse_args()
 
     WORK.mkdir(parents=True, exist_ok=True)
@@ -698,6 +706,7 @@ def main() -> None:
             "PROBE_RESOLVE": ",".join(f"{name}={ip}" for name, ip in resolve.items()),
             "PROBE_CA_FILE": str(WORK / "mail" / "ca.pem"),
             "PROBE_PORT_MAP": ",".join(f"{a}={b}" for a, b in ports.items()),
+            "WEB_CONCURRENCY": str(args.web_workers),
         }
         web = exec_start("portal-web.service")
         port = args.port or free_port()
@@ -705,9 +714,8 @@ def main() -> None:
         # The server's own time of each request, with the bench's label for it.
         web += ["--access-logformat", "bench %({x-bench-kind}i)s %(M)s"]
         processes.start("gunicorn", web, env)
-        processes.start(
-            "worker", exec_start("portal-worker@.service", i=QUEUES, H="bench-load"), env
-        )
+        worker = exec_start("portal-worker@.service", i=QUEUES, H="bench-load")
+        processes.start("worker", ["nice", "-n", str(args.worker_nice), *worker], env)
         processes.start("beat", exec_start("portal-beat.service"), env)
         wait_until(lambda: healthz(port) is not None, 60, "gunicorn answering", processes)
         wait_until(lambda: log_has("worker", " ready."), 90, "the worker ready", processes)
@@ -764,7 +772,8 @@ def main() -> None:
             if sweep and sweep.status == Sweep.Status.FINISHED and not background.sweep_done_at:
                 background.sweep_done_at = now
             waiting = notices.filter(status__in=[Notice.Status.PENDING, Notice.Status.SENDING])
-            if background.campaign_done_at is None and not waiting.exists():
+            # Its notices appear once a worker has started the campaign.
+            if background.campaign_done_at is None and notices.exists() and not waiting.exists():
                 background.campaign_done_at = now
             done = background.sweep_done_at and background.campaign_done_at
             if now - last_print > 10:
@@ -829,7 +838,8 @@ def report(
     for request in requests:
         by_kind[(request.who, request.kind)].append(request)
     print(
-        f"{args.customers} customer and {args.staff} staff sessions, think {args.think:g} s;"
+        f"gunicorn with {args.web_workers} workers, the Celery worker at nice {args.worker_nice};"
+        f" {args.customers} customer and {args.staff} staff sessions, think {args.think:g} s;"
         f" {seconds:.0f} s measured after {args.warmup:g} s warm-up; load average"
         f" {load_start[0]:.2f} at the start, {load_t0[0]:.2f} when measuring began,"
         f" {max(background.load):.1f} at most; {os.cpu_count()} cores"

@@ -194,7 +194,11 @@ def notice_problem(cutover: date, start: date) -> str | None:
 
 
 def campaign_launch(campaign: Campaign, *, at: datetime | None = None) -> None:
-    """draft → scheduled (at a time) or → running now."""
+    """draft → scheduled: at a time, or now — then a worker starts it at once
+    (`campaign_start`: listing tens of thousands of mailboxes and making a notice per
+    customer takes seconds, which a web request must not hold a web worker for)."""
+    from portal.campaigns.tasks import campaign_start as campaign_start_task
+
     if campaign.state != Campaign.State.DRAFT:
         raise CampaignError(_("Only a draft can be launched."))
     for text in (campaign.subject_ja, campaign.body_ja, campaign.subject_en, campaign.body_en):
@@ -206,12 +210,20 @@ def campaign_launch(campaign: Campaign, *, at: datetime | None = None) -> None:
     start = timezone.localdate(at) if later else timezone.localdate()
     if problem := notice_problem(campaign.cutover, start):
         raise CampaignError(problem, field="at" if later else None)
-    if later:
-        Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
-            state=Campaign.State.SCHEDULED, launch_at=at
-        )
-        return
-    campaign_start(campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
+        state=Campaign.State.SCHEDULED, launch_at=at if later else timezone.now()
+    )
+    if not later:  # else beat's campaigns_tick starts it when its time comes
+        transaction.on_commit(lambda: campaign_start_task.delay(campaign.pk))
+
+
+def campaign_starting(campaign: Campaign) -> bool:
+    """Launched to start now, and not yet running: a worker is making its notices."""
+    return (
+        campaign.state == Campaign.State.SCHEDULED
+        and campaign.launch_at is not None
+        and campaign.launch_at <= timezone.now()
+    )
 
 
 def campaign_start(campaign_id: int) -> bool:

@@ -37,6 +37,14 @@ def exec_start(unit: str, **specifiers: str) -> list[str]:
     return [str(Path(sys.executable).parent / args[0].removeprefix(venv_bin)), *args[1:]]
 
 
-def unit_directory(unit: str) -> str:
+def unit_setting(unit: str, name: str, default: str | None = None) -> str:
+    """The value of a unit's `name=` line (the default when it has none)."""
     text = (DEPLOY / "systemd" / unit).read_text()
-    return re.search(r"^WorkingDirectory=(.+)$", text, re.MULTILINE).group(1)
+    found = re.search(rf"^{name}=(.+)$", text, re.MULTILINE)
+    if found is None and default is None:
+        raise LookupError(f"{unit} has no {name}=")
+    return found.group(1) if found else default
+
+
+def unit_directory(unit: str) -> str:
+    return unit_setting(unit, "WorkingDirectory")

@@ -465,6 +465,26 @@ def test_launch_shows_the_numbers_first_and_a_second_post_sends_nothing_more(
     assert (launched.actor, launched.target) == (support, c.name)
 
 
+def test_a_launch_leaves_the_listing_to_a_worker_and_its_page_says_it_is_starting(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    c = campaign()
+    login_staff(client, support)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = client.post(action_url(c, "launch"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    c.refresh_from_db()
+    assert c.state == "scheduled" and not CampaignMailbox.objects.exists()
+    text = page.content.decode()
+    assert "Starting: the mailboxes to change are being listed" in text
+    assert '<meta http-equiv="refresh" content="3">' in text  # until the worker has started it
+
+    for task in queued:  # the worker (Celery runs eagerly in tests)
+        task()
+    c.refresh_from_db()
+    assert c.state == "running" and CampaignMailbox.objects.count() == 3
+    assert Notice.objects.count() == 2
+
+
 def test_a_cutover_date_closer_than_the_minimum_notice_is_refused(world, client, support, settings):
     settings.CAMPAIGN_MIN_NOTICE_DAYS = 7
     login_staff(client, support)
