@@ -517,12 +517,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def row(label: str, times: list[float], errors: int) -> str:
+def row(label: str, times: list[float], errors: int, server: list[float]) -> str:
+    """One line of the table: the people's times, then gunicorn's own for the same."""
     if not times:
-        return f"| {label} | 0 | | | | | {errors} |"
+        return f"| {label} | 0 | | | | | | | {errors} |"
+    inside = f"{percentile(server, 50):.0f} | {percentile(server, 95):.0f}" if server else " | "
     return (
         f"| {label} | {len(times):,} | {percentile(times, 50):.0f} | {percentile(times, 95):.0f}"
-        f" | {percentile(times, 99):.0f} | {max(times):.0f} | {errors} |"
+        f" | {percentile(times, 99):.0f} | {max(times):.0f} | {inside} | {errors} |"
     )
 
 
@@ -640,6 +642,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="gunicorn's (default: a free one)")
     parser.add_argument("--keep-data", action="store_true", help="reuse generated mailboxes")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn's workers")
+    parser.add_argument("--web-threads", type=int, default=1, help="threads per web worker")
     parser.add_argument(
         "--worker-nice",
         type=int,
@@ -713,6 +716,8 @@ def main() -> None:
         web[web.index("127.0.0.1:8000")] = f"127.0.0.1:{port}"
         # The server's own time of each request, with the bench's label for it.
         web += ["--access-logformat", "bench %({x-bench-kind}i)s %(M)s"]
+        if args.web_threads > 1:
+            web += ["--threads", str(args.web_threads)]
         processes.start("gunicorn", web, env)
         worker = exec_start("portal-worker@.service", i=QUEUES, H="bench-load")
         processes.start("worker", ["nice", "-n", str(args.worker_nice), *worker], env)
@@ -838,29 +843,36 @@ def report(
     for request in requests:
         by_kind[(request.who, request.kind)].append(request)
     print(
-        f"gunicorn with {args.web_workers} workers, the Celery worker at nice {args.worker_nice};"
+        f"gunicorn with {args.web_workers} workers of {args.web_threads} thread(s), the Celery"
+        f" worker at nice {args.worker_nice};"
         f" {args.customers} customer and {args.staff} staff sessions, think {args.think:g} s;"
         f" {seconds:.0f} s measured after {args.warmup:g} s warm-up; load average"
         f" {load_start[0]:.2f} at the start, {load_t0[0]:.2f} when measuring began,"
         f" {max(background.load):.1f} at most; {os.cpu_count()} cores"
     )
     print()
-    print("| requests | count | p50 ms | p95 ms | p99 ms | max ms | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| requests | count | p50 ms | p95 ms | p99 ms | max ms | server p50 ms | server p95 ms"
+        " | errors |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for who in ("customer", "staff"):
         mine = [r for r in requests if r.who == who]
         kinds = [kind for w, kind in by_kind if w == who]
         for kind in sorted(kinds, key=lambda k: [*KIND_ORDER, k].index(k)):
             items = by_kind[(who, kind)]
-            print(row(f"{who}: {kind}", [r.ms for r in items], sum(bool(r.error) for r in items)))
-        print(row(f"**{who}, all**", [r.ms for r in mine], sum(bool(r.error) for r in mine)))
-    customer_server = [t for k, ts in server.items() if k.startswith("customer:") for t in ts]
-    if customer_server:
-        print(
-            f"\nServer time (gunicorn's access log) of the same customer requests: p50"
-            f" {percentile(customer_server, 50):.0f} ms, p95 {percentile(customer_server, 95):.0f} ms,"
-            f" max {max(customer_server):.0f} ms; {len(requests) / seconds:.1f} requests/s in all."
-        )
+            inside = server.get(f"{who}:{kind}".replace(" ", "_"), [])
+            errors = sum(bool(r.error) for r in items)
+            print(row(f"{who}: {kind}", [r.ms for r in items], errors, inside))
+        inside = [t for k, ts in server.items() if k.startswith(f"{who}:") for t in ts]
+        errors = sum(bool(r.error) for r in mine)
+        print(row(f"**{who}, all**", [r.ms for r in mine], errors, inside))
+    print(
+        f"\n{len(requests) / seconds:.1f} requests/s. The people's times run from connecting"
+        " to the answer's last byte; the server's are gunicorn's own (its access log), from"
+        " reading the request to writing the answer: the difference is the wait for a free"
+        " web worker."
+    )
     errors = [r for r in requests if r.error]
     for request in errors[:10]:
         print(f"- error: {request.who} {request.kind}: {request.error}")
