@@ -239,15 +239,27 @@ def campaign_start(campaign_id: int) -> bool:
         if not started:
             return False
         campaign = Campaign.objects.get(pk=campaign_id)
-        rows = target_mailboxes(campaign).values_list("pk", "customer_id")
-        CampaignMailbox.objects.bulk_create(
-            (CampaignMailbox(campaign=campaign, mailbox_id=m, customer_id=c) for m, c in rows),
-            batch_size=2000,
-        )
+        campaign_mailboxes_create(campaign)
         notices_create(campaign, "notice")
         transaction.on_commit(lambda: notices_send.delay(campaign_id))
     statistics_refresh(CampaignMailbox, Notice)
     return True
+
+
+def campaign_mailboxes_create(campaign: Campaign) -> None:
+    """A row per target mailbox, made by the database from the target query itself
+    (INSERT ... SELECT): as model objects, 33,000 rows cost a worker 1.5-2 s of
+    processor time, taken from the web pages running beside it."""
+    targets, params = (
+        target_mailboxes(campaign).values_list("pk", "customer_id").query.sql_with_params()
+    )
+    table = connection.ops.quote_name(CampaignMailbox._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (mailbox_id, customer_id, campaign_id, status)"
+            f" SELECT target.*, %s, %s FROM ({targets}) AS target",
+            [campaign.pk, CampaignMailbox.Status.PENDING, *params],
+        )
 
 
 def statistics_refresh(*models: type) -> None:
