@@ -9,7 +9,7 @@ deploy/portal.env.example.
     .venv/bin/python bench/load.py          # --customers 50 --staff 5 --endpoints 1000 --notices 10000
 
 The database is created and migrated when missing; `generate_mailboxes` fills it
-(100,000 mailboxes of 20,000 customers unless told otherwise; --keep-data reuses them).
+(100,000 mailboxes of 20,001 customers unless told otherwise; --keep-data reuses them).
 Then, each in a process group of its own, stopped at the end however the script ends:
 the SMTP sink (bench/smtp_sink_process.py), the mail servers the sweep probes
 (checks/demo_servers.py's responders on 127.0.91.x, bench/responders_process.py),
@@ -414,9 +414,15 @@ class Browser:
             )
 
 
+class Stopped(Exception):
+    """The run is over: no further request (all sessions at once would be a burst)."""
+
+
 def pause(think: float, rng: random.Random, stop: threading.Event) -> None:
     if think > 0:
         stop.wait(rng.uniform(0.5 * think, 1.5 * think))
+    if stop.is_set():
+        raise Stopped
 
 
 def customer_browse(browser: Browser, slug: str, think: float, stop: threading.Event) -> None:
@@ -449,7 +455,10 @@ def customer_browse(browser: Browser, slug: str, think: float, stop: threading.E
             browser.request("guide", "GET", urlsplit(back).path)
         except (Unexpected, IndexError):
             pass  # recorded; a person would start again
-        pause(think, rng, stop)
+        except Stopped:
+            return
+        with contextlib.suppress(Stopped):
+            pause(think, rng, stop)
 
 
 def staff_browse(browser: Browser, think: float, stop: threading.Event) -> None:
@@ -477,7 +486,8 @@ def staff_browse(browser: Browser, think: float, stop: threading.Event) -> None:
         kind, path = rng.choice(pages)
         with contextlib.suppress(Unexpected):
             browser.request(kind, "GET", path())
-        pause(think, rng, stop)
+        with contextlib.suppress(Stopped):
+            pause(think, rng, stop)
 
 
 def operator_start(browser: Browser, campaign: Campaign) -> None:
@@ -672,6 +682,7 @@ def main() -> None:
 
     processes = Processes()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
     stop = threading.Event()
     record = Record()
     threads: list[threading.Thread] = []
