@@ -167,10 +167,6 @@ def data_prepare(args: argparse.Namespace) -> None:
         for n in range(1, max(0, math.ceil(wanted / len(offered()))) + 1)
     )
     findings_recompute(force=True)
-    with connection.cursor() as cursor:
-        # Statistics as autovacuum keeps them on a database in use (this machine runs
-        # PostgreSQL with autovacuum off).
-        cursor.execute("ANALYZE")
 
 
 def responder_address(n: int, args: argparse.Namespace) -> str:
@@ -670,6 +666,10 @@ def main() -> None:
     data_prepare(args)
     people, staff = people_make(args)
     campaign = campaign_prepare(args)
+    with connection.cursor() as cursor:
+        # Statistics as autovacuum keeps them on a database in use, the draft campaign's
+        # target included (this machine runs PostgreSQL with autovacuum off).
+        cursor.execute("ANALYZE")
     resolve, responders = probe_targets(args)
     celery_app.control.purge()  # a stopped run's leftovers
     connection.close()
