@@ -30,7 +30,7 @@ import logging
 import ssl
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -441,15 +441,18 @@ async def _connected(
 
 
 async def demo_servers_start(
-    directory: Path, ports: Mapping[int, int] | None = None
+    directory: Path,
+    ports: Mapping[int, int] | None = None,
+    servers: Iterable[DemoServer] = DEMO_SERVERS,
 ) -> list[asyncio.Server]:
-    """Listen for every demo server on every one of its ports (through `ports`, the port
-    map, when given). Raises OSError when an address or port cannot be bound."""
+    """Listen for every server (the demo's, unless others are given: bench/load.py's) on
+    every one of its ports (through `ports`, the port map, when given). Raises OSError
+    when an address or port cannot be bound."""
     asyncio.get_running_loop().set_exception_handler(_quiet)
     ports = ports or {}
     listening: list[asyncio.Server] = []
     try:
-        for server in DEMO_SERVERS:
+        for server in servers:
             context = server_context(server, directory)
             for port, (protocol, security) in server.services.items():
                 listening.append(
@@ -471,10 +474,13 @@ async def demo_servers_start(
 
 
 async def demo_servers_serve(
-    directory: Path, ports: Mapping[int, int] | None = None, ready_file: Path | None = None
+    directory: Path,
+    ports: Mapping[int, int] | None = None,
+    ready_file: Path | None = None,
+    servers: Iterable[DemoServer] = DEMO_SERVERS,
 ) -> None:
     """Serve until cancelled; `ready_file` exists while every server listens."""
-    listening = await demo_servers_start(directory, ports)
+    listening = await demo_servers_start(directory, ports, servers)
     try:
         if ready_file is not None:
             ready_file.write_text("ready\n")

@@ -84,28 +84,30 @@ def with_states(mailboxes: QuerySet) -> QuerySet:
         .exclude(status__in=[CampaignMailbox.Status.VERIFIED, CampaignMailbox.Status.EXCLUDED])
         .order_by("campaign__cutover")
     )
-    return mailboxes.annotate(
+    annotated = mailboxes.annotate(
         problem_since=Subquery(problems.order_by("-first_seen").values("first_seen")[:1]),
         confirmed_at=Subquery(confirmations.values("confirmed_at")[:1]),
         deadline=Subquery(campaigns.values("campaign__cutover")[:1]),
+    )
+    # The first that holds, as in the table above. `state_order` is built from the same
+    # conditions rather than from `state`: referring to `state` would repeat its whole
+    # CASE (with its subqueries) once per state in the SQL, and building that SQL took
+    # longer than running it.
+    conditions = [
+        (State.NO_SHEET, Q(current_sheet__isnull=True)),
+        (State.WAITING, Q(problem_since__isnull=False, confirmed_at__gte=F("problem_since"))),
+        (State.CHANGE, Q(problem_since__isnull=False)),
+        (State.DONE, Q(confirmed_at__isnull=False) | Exists(solved)),
+    ]
+    return annotated.annotate(
         state=Case(
-            When(current_sheet__isnull=True, then=Value(State.NO_SHEET)),
-            When(
-                problem_since__isnull=False,
-                confirmed_at__gte=F("problem_since"),
-                then=Value(State.WAITING),
-            ),
-            When(problem_since__isnull=False, then=Value(State.CHANGE)),
-            When(
-                Q(confirmed_at__isnull=False) | Exists(solved),
-                then=Value(State.DONE),
-            ),
+            *(When(condition, then=Value(state)) for state, condition in conditions),
             default=Value(State.FINE),
             output_field=CharField(),
         ),
-    ).annotate(
         state_order=Case(
-            *(When(state=state, then=Value(n)) for n, state in enumerate(ORDER)),
+            *(When(condition, then=Value(ORDER.index(state))) for state, condition in conditions),
+            default=Value(ORDER.index(State.FINE)),
             output_field=IntegerField(),
         ),
     )

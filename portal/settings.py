@@ -249,6 +249,7 @@ PORTAL_TASK_QUEUES = {
     "checks.tasks.sweep_start": "probing",
     "checks.tasks.probe_batch": "probing",
     "checks.tasks.endpoint_check": "probing",
+    "portal.tasks.campaign_start": "campaigns",
     "portal.tasks.notices_send": "campaigns",
     "portal.tasks.campaigns_tick": "campaigns",
     "portal.tasks.notices_resume": "campaigns",

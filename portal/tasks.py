@@ -3,7 +3,12 @@ imported here so that Celery's autodiscovery finds them."""
 
 from celery import shared_task
 
-from portal.campaigns.tasks import campaigns_tick, notices_resume, notices_send  # noqa: F401
+from portal.campaigns.tasks import (  # noqa: F401
+    campaign_start,
+    campaigns_tick,
+    notices_resume,
+    notices_send,
+)
 
 
 @shared_task(name="portal.tasks.domains_dns_check")

@@ -10,7 +10,7 @@ from string import Formatter
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -119,9 +119,11 @@ def target_scope(campaign: Campaign) -> QuerySet | None:
     of these kinds."""
     mailboxes = Mailbox.objects.filter(current_sheet__isnull=False)
     given = False
-    customers = list(campaign.target_customers.values_list("pk", flat=True))
-    if customers:
-        mailboxes, given = mailboxes.filter(customer__in=customers), True
+    if campaign.target_customers.exists():
+        # A subquery, not the ids: a list of 10,000 ids made each query slower to send
+        # and to plan than to run.
+        mailboxes = mailboxes.filter(customer__in=campaign.target_customers.values("pk"))
+        given = True
     hosts = [h.strip().lower() for h in campaign.target_hosts.splitlines() if h.strip()]
     if hosts:
         mailboxes = mailboxes.filter(
@@ -194,7 +196,11 @@ def notice_problem(cutover: date, start: date) -> str | None:
 
 
 def campaign_launch(campaign: Campaign, *, at: datetime | None = None) -> None:
-    """draft → scheduled (at a time) or → running now."""
+    """draft → scheduled: at a time, or now — then a worker starts it at once
+    (`campaign_start`: listing tens of thousands of mailboxes and making a notice per
+    customer takes seconds, which a web request must not hold a web worker for)."""
+    from portal.campaigns.tasks import campaign_start as campaign_start_task
+
     if campaign.state != Campaign.State.DRAFT:
         raise CampaignError(_("Only a draft can be launched."))
     for text in (campaign.subject_ja, campaign.body_ja, campaign.subject_en, campaign.body_en):
@@ -206,12 +212,20 @@ def campaign_launch(campaign: Campaign, *, at: datetime | None = None) -> None:
     start = timezone.localdate(at) if later else timezone.localdate()
     if problem := notice_problem(campaign.cutover, start):
         raise CampaignError(problem, field="at" if later else None)
-    if later:
-        Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
-            state=Campaign.State.SCHEDULED, launch_at=at
-        )
-        return
-    campaign_start(campaign.pk)
+    Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
+        state=Campaign.State.SCHEDULED, launch_at=at if later else timezone.now()
+    )
+    if not later:  # else beat's campaigns_tick starts it when its time comes
+        transaction.on_commit(lambda: campaign_start_task.delay(campaign.pk))
+
+
+def campaign_starting(campaign: Campaign) -> bool:
+    """Launched to start now, and not yet running: a worker is making its notices."""
+    return (
+        campaign.state == Campaign.State.SCHEDULED
+        and campaign.launch_at is not None
+        and campaign.launch_at <= timezone.now()
+    )
 
 
 def campaign_start(campaign_id: int) -> bool:
@@ -225,14 +239,40 @@ def campaign_start(campaign_id: int) -> bool:
         if not started:
             return False
         campaign = Campaign.objects.get(pk=campaign_id)
-        rows = target_mailboxes(campaign).values_list("pk", "customer_id")
-        CampaignMailbox.objects.bulk_create(
-            (CampaignMailbox(campaign=campaign, mailbox_id=m, customer_id=c) for m, c in rows),
-            batch_size=2000,
-        )
+        campaign_mailboxes_create(campaign)
         notices_create(campaign, "notice")
         transaction.on_commit(lambda: notices_send.delay(campaign_id))
+    statistics_refresh(CampaignMailbox, Notice)
     return True
+
+
+def campaign_mailboxes_create(campaign: Campaign) -> None:
+    """A row per target mailbox, made by the database from the target query itself
+    (INSERT ... SELECT): as model objects, 33,000 rows cost a worker 1.5-2 s of
+    processor time, taken from the web pages running beside it."""
+    targets, params = (
+        target_mailboxes(campaign).values_list("pk", "customer_id").query.sql_with_params()
+    )
+    table = connection.ops.quote_name(CampaignMailbox._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (mailbox_id, customer_id, campaign_id, status)"
+            f" SELECT target.*, %s, %s FROM ({targets}) AS target",
+            [campaign.pk, CampaignMailbox.Status.PENDING, *params],
+        )
+
+
+def statistics_refresh(*models: type) -> None:
+    """ANALYZE the tables a launch has just filled (PostgreSQL). Customer pages look up
+    each mailbox's campaign rows; planned with statistics from before the launch (a
+    near-empty table) PostgreSQL reads the whole campaign for every mailbox instead of
+    using the mailbox index (11 ms per mailbox at 33,000 rows), until autovacuum's next
+    ANALYZE — a minute or more, never where autovacuum is off."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def notices_create(campaign: Campaign, kind: str) -> int:

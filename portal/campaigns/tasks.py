@@ -13,6 +13,12 @@ from portal.campaigns.models import Campaign
 logger = logging.getLogger(__name__)
 
 
+@shared_task(name="portal.tasks.campaign_start")
+def campaign_start(campaign_id: int) -> bool:
+    """A launch: the campaign's mailboxes and notices, then its sending."""
+    return lifecycle.campaign_start(campaign_id)
+
+
 @shared_task(name="portal.tasks.notices_send")
 def notices_send(campaign_id: int, sender: str | None = None) -> int:
     """Send one batch of due notices. Right after claiming it the task queues the next

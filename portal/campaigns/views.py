@@ -152,7 +152,9 @@ def campaign_edit(request, code=None):
 def campaign_detail(request, code):
     campaign = get_object_or_404(Campaign, code=code)
     context = {"campaign": campaign}
-    if campaign.state in (Campaign.State.DRAFT, Campaign.State.SCHEDULED):
+    if lifecycle.campaign_starting(campaign):
+        context["starting"] = True  # the page refreshes until the worker has started it
+    elif campaign.state in (Campaign.State.DRAFT, Campaign.State.SCHEDULED):
         targets = lifecycle.target_mailboxes(campaign)
         customer_ids = list(targets.values_list("customer_id", flat=True).distinct()[:1000])
         chosen = request.GET.get("customer")
@@ -410,7 +412,9 @@ def _action_do(campaign, action, form, entry, user) -> str:
         lifecycle.campaign_launch(campaign, at=at)
         if at and at > timezone.now():
             return _("The campaign will start at the time you chose.")
-        return _("The campaign is running; messages are being sent.")
+        return _(
+            "The campaign is starting: its mailboxes are being listed, then the messages go out."
+        )
     if action == "cancel":
         lifecycle.campaign_cancel(campaign)
         return _("The campaign is cancelled.")

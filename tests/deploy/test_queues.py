@@ -9,6 +9,7 @@ ROUTED = [
     ("checks.tasks.sweep_start", "probing"),
     ("checks.tasks.probe_batch", "probing"),
     ("checks.tasks.endpoint_check", "probing"),
+    ("portal.tasks.campaign_start", "campaigns"),
     ("portal.tasks.notices_send", "campaigns"),
     ("portal.tasks.campaigns_tick", "campaigns"),
     ("accounts.tasks.import_batch_preview", "imports"),

@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import re
-import shlex
 import shutil
 import socket
 import ssl
@@ -36,13 +34,12 @@ from portal.celery import app as celery_app
 from portal.models import Campaign, CampaignMailbox, Notice
 from portal.tasks import notices_send
 from tests.conftest import make_mailbox
-from tests.deploy.files import DEPLOY, env_template
+from tests.deploy.files import DEPLOY, INSTALLED_AT, env_template, exec_start, unit_directory
 from tests.portal.test_autoconfig import REQUEST, RESPONSE
 from tests.processes import database_url, wait_for
 from tests.smtp_sink import SmtpSink
 
 PROJECT = Path(settings.BASE_DIR)
-INSTALLED_AT = "/opt/mail-portal"  # where deploy/README.md installs the portal
 QUEUES = ("celery", "probing", "campaigns")  # the ones this test's work goes through
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -74,24 +71,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def exec_start(unit: str, **specifiers: str) -> list[str]:
-    """A unit's ExecStart as the arguments to run here: the install directory is this
-    checkout, its virtualenv this interpreter's; systemd's %-specifiers filled in."""
-    text = (DEPLOY / "systemd" / unit).read_text()
-    line = re.search(r"^ExecStart=(.+)$", text, re.MULTILINE).group(1)
-    for name, value in specifiers.items():
-        line = line.replace(f"%{name}", value)
-    args = shlex.split(line)
-    venv_bin = f"{INSTALLED_AT}/.venv/bin/"
-    assert args[0].startswith(venv_bin), args[0]
-    return [str(Path(sys.executable).parent / args[0].removeprefix(venv_bin)), *args[1:]]
-
-
-def unit_directory(unit: str) -> str:
-    text = (DEPLOY / "systemd" / unit).read_text()
-    return re.search(r"^WorkingDirectory=(.+)$", text, re.MULTILINE).group(1)
 
 
 @contextlib.contextmanager

@@ -64,6 +64,7 @@ def running(db, django_capture_on_commit_callbacks):
     campaign.target_customers.set(customers)
     with django_capture_on_commit_callbacks(execute=False):
         lifecycle.campaign_launch(campaign)
+        lifecycle.campaign_start(campaign.pk)  # what the launch queues for a worker
     now = timezone.now()
     Campaign.objects.filter(pk=campaign.pk).update(started_at=now - timedelta(days=2))
     entries = list(CampaignMailbox.objects.filter(campaign=campaign).order_by("pk"))

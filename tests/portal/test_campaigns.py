@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail, signing
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -419,6 +420,20 @@ def test_a_mailbox_fixed_before_its_notice_goes_out_is_left_out_of_it(world):
     assert CampaignMailbox.objects.get(mailbox__email="order@yamada.example").status == "notified"
 
 
+def test_a_launch_leaves_the_planner_statistics_of_the_rows_it_made_up_to_date(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    lifecycle.campaign_start(campaign().pk)  # on_commit not run: nothing sent yet
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class"
+            " WHERE relname IN ('portal_campaignmailbox', 'portal_notice')"
+        )
+        estimates = dict(cursor.fetchall())
+    assert estimates == {"portal_campaignmailbox": 3, "portal_notice": 2}
+
+
 # Mass actions: a confirmation page with the numbers, once only
 
 
@@ -448,6 +463,26 @@ def test_launch_shows_the_numbers_first_and_a_second_post_sends_nothing_more(
     assert len(mail.outbox) == 2 and Notice.objects.count() == 2
     launched = AuditEntry.objects.get(action="campaign-launch")  # once, not for the re-post
     assert (launched.actor, launched.target) == (support, c.name)
+
+
+def test_a_launch_leaves_the_listing_to_a_worker_and_its_page_says_it_is_starting(
+    world, client, support, django_capture_on_commit_callbacks
+):
+    c = campaign()
+    login_staff(client, support)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = client.post(action_url(c, "launch"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    c.refresh_from_db()
+    assert c.state == "scheduled" and not CampaignMailbox.objects.exists()
+    text = page.content.decode()
+    assert "Starting: the mailboxes to change are being listed" in text
+    assert '<meta http-equiv="refresh" content="3">' in text  # until the worker has started it
+
+    for task in queued:  # the worker (Celery runs eagerly in tests)
+        task()
+    c.refresh_from_db()
+    assert c.state == "running" and CampaignMailbox.objects.count() == 3
+    assert Notice.objects.count() == 2
 
 
 def test_a_cutover_date_closer_than_the_minimum_notice_is_refused(world, client, support, settings):

@@ -104,6 +104,7 @@ def test_a_campaign_shows_its_sending_until_every_message_is_out(
     campaign.target_customers.set(Customer.objects.all())
     with django_capture_on_commit_callbacks(execute=False):
         lifecycle.campaign_launch(campaign)
+        lifecycle.campaign_start(campaign.pk)  # what the launch queues for a worker
     sending = page(staff, "campaign_detail", code=campaign.code)
     notices_send_due(campaign.pk, limit=1)
     halfway = page(staff, "campaign_detail", code=campaign.code)

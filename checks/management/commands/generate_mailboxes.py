@@ -3,7 +3,7 @@
 Synthetic data for benchmarks, in a database of its own (PostgreSQL only: it is
 made with generate_series in a few statements). It REPLACES the registry, all
 campaigns, findings, endpoints and probe results, and the customers whose ID
-starts with "synthetic-" with their mailboxes and sheets. The mix of settings is what a hosting company in the middle of
+starts with "synthetic-" with their mailboxes, sheets, confirmations and memberships. The mix of settings is what a hosting company in the middle of
 an SSL migration has: most mailboxes fine, the rest on old names, plain ports,
 POP before SMTP, the seed's swapped ports, or names nobody registered.
 """
@@ -26,6 +26,13 @@ SETUP = [
     "DELETE FROM portal_campaign",
     "DELETE FROM checks_finding",
     "DELETE FROM checks_findingsummary",
+    # What people did on the synthetic customers' pages (bench/load.py logs people in).
+    "DELETE FROM accounts_confirmation WHERE mailbox_id IN (SELECT m.id FROM accounts_mailbox m"
+    " JOIN accounts_customer c ON c.id = m.customer_id WHERE c.slug LIKE 'synthetic-%%')",
+    "DELETE FROM accounts_membership WHERE customer_id IN"
+    " (SELECT id FROM accounts_customer WHERE slug LIKE 'synthetic-%%')",
+    "UPDATE portal_auditentry SET customer_id = NULL WHERE customer_id IN"
+    " (SELECT id FROM accounts_customer WHERE slug LIKE 'synthetic-%%')",
     "UPDATE accounts_mailbox SET current_sheet_id = NULL"
     " WHERE customer_id IN (SELECT id FROM accounts_customer WHERE slug LIKE 'synthetic-%%')",
     "DELETE FROM accounts_settingssheet WHERE mailbox_id IN (SELECT m.id FROM accounts_mailbox m"
@@ -68,6 +75,8 @@ INSERT INTO accounts_settingssheet (mailbox_id, version, incoming_host, incoming
     created_at, note)
 SELECT m.id, 1,
   CASE WHEN m.id %% 20 IN (12, 13, 14) THEN 'pop.hosting.example'
+       WHEN m.id %% 20 = 19 AND %(unregistered)s > 0
+            THEN 'mail' || (m.id %% GREATEST(%(unregistered)s, 1)) || '.unregistered.example'
        WHEN m.id %% 20 = 19 THEN 'mail.' || split_part(m.email, '@', 2)
        ELSE 'mail.hosting.example' END,
   CASE WHEN m.id %% 20 IN (15, 16) THEN (CASE m.protocol WHEN 'imap' THEN 143 ELSE 110 END)
@@ -129,6 +138,13 @@ class Command(BaseCommand):
         parser.add_argument("--mailboxes", type=int, default=1_000_000)
         parser.add_argument("--customers", type=int, default=10_000)
         parser.add_argument("--no-findings", action="store_true", help="skip the first recompute")
+        parser.add_argument(
+            "--unregistered-names",
+            type=int,
+            default=0,
+            help="this many unregistered server names in all (mailN.unregistered.example)"
+            " instead of one per customer domain (mail.<domain>)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -139,6 +155,7 @@ class Command(BaseCommand):
             "mailboxes": options["mailboxes"],
             "customers": options["customers"],
             "confirm_after": settings.PROBE_CONFIRM_AFTER,
+            "unregistered": options["unregistered_names"],
         }
         started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
