@@ -667,9 +667,10 @@ def main() -> None:
     people, staff = people_make(args)
     campaign = campaign_prepare(args)
     with connection.cursor() as cursor:
-        # Statistics as autovacuum keeps them on a database in use, the draft campaign's
-        # target included (this machine runs PostgreSQL with autovacuum off).
-        cursor.execute("ANALYZE")
+        # Tables and statistics as autovacuum keeps them on a database in use, the draft
+        # campaign's target included (this machine runs PostgreSQL with autovacuum off,
+        # and earlier runs leave dead rows behind).
+        cursor.execute("VACUUM ANALYZE")
     resolve, responders = probe_targets(args)
     celery_app.control.purge()  # a stopped run's leftovers
     connection.close()
