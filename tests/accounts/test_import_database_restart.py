@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import astuple
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -23,22 +24,16 @@ from accounts.models import ImportBatch, Mailbox, SettingsSheet
 from accounts.tasks import import_batch_apply_task
 from portal.celery import app as celery_app
 from portal.health import database_check
+from tests.conftest import PLAIN_SHEET, SSL_SHEET
 from tests.processes import PROJECT, celery, logs, wait_for
 from tests.services import database_alias
 
 EXISTING = 15_000  # mailboxes the file changes (a second sheet version each)
 NEW = 5_000  # mailboxes it creates
 DOWN_SECONDS = 5
-OLD = (
-    "pop.hosting.example",
-    "110",
-    "none",
-    "smtp.hosting.example",
-    "25",
-    "none",
-    "pop-before-smtp",
-)
-SSL = ("mail.hosting.example", "995", "ssl", "mail.hosting.example", "465", "ssl", "smtp-auth")
+# The fixtures' sheets, as the import file's cells.
+OLD = tuple(str(value) for value in astuple(PLAIN_SHEET))
+SSL = tuple(str(value) for value in astuple(SSL_SHEET))
 
 
 def sheets_csv(path, rows: range, values: tuple) -> None:
