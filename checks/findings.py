@@ -274,14 +274,19 @@ def _temp_tables(cursor) -> None:
     )
 
 
-def _apply(cursor, now: datetime, mailbox_ids: list[int] | None) -> Counter:
-    """Write the difference between the wanted and the open findings; returns the
-    change in counts per (dimension, key) for the summary.
+def _apply(
+    cursor, now: datetime, mailbox_ids: list[int] | None, *, evidence_only: bool = False
+) -> Counter:
+    """Write the difference between the wanted and the open findings (of the evidence
+    codes alone when only those were computed); returns the change in counts per
+    (dimension, key) for the summary.
 
     A finding whose host or value changed (another legacy name, say) is resolved
     and opened anew: it is a new problem.
     """
     scope = f"AND f.mailbox_id IN ({_id_list(mailbox_ids)})" if mailbox_ids is not None else ""
+    if evidence_only:
+        scope += f" AND f.code IN ({', '.join(map(repr, EVIDENCE_RULES))})"
     cursor.execute(f"CREATE INDEX {WANTED}_key ON {WANTED} (mailbox_id, side, code)")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {GONE} AS SELECT f.id, f.code, f.severity, f.customer_id, f.host"
@@ -302,8 +307,7 @@ def _apply(cursor, now: datetime, mailbox_ids: list[int] | None) -> Counter:
     )
     if mailbox_ids is not None:
         cursor.execute(
-            f"UPDATE checks_finding SET last_seen = %s WHERE resolved_at IS NULL"
-            f" AND mailbox_id IN ({_id_list(mailbox_ids)})",
+            f"UPDATE checks_finding f SET last_seen = %s WHERE f.resolved_at IS NULL {scope}",
             [now],
         )
     delta: Counter = Counter()
@@ -321,9 +325,16 @@ def _apply(cursor, now: datetime, mailbox_ids: list[int] | None) -> Counter:
     return delta
 
 
+# A fingerprint is two halves: what all findings depend on (sheets, registry, probes) and
+# what only the log-evidence findings depend on. When only the second changed (an ingest,
+# the window moving on) only those findings are recomputed.
+HALF = 32
+
+
 def fingerprint() -> str:
-    """What full findings depend on, hashed: the sheets, the registry, and each
-    endpoint's latest verdicts as of now. Equal fingerprints: nothing to recompute."""
+    """What full findings depend on, hashed: the sheets, the registry and each endpoint's
+    latest verdicts as of now (first half), and the login evidence in the window (second
+    half). Equal fingerprints: nothing to recompute."""
     now = timezone.now()
     soon = now + timedelta(days=settings.PROBE_EXPIRY_WARNING_DAYS)
     parts = []
@@ -342,7 +353,7 @@ def fingerprint() -> str:
             " WHERE last_seen >= %s",
             [now - timedelta(days=settings.LOG_EVIDENCE_WINDOW_DAYS)],
         )
-        parts.append(cursor.fetchone())
+        evidence = cursor.fetchone()
     for endpoint in Endpoint.objects.select_related("last_result").order_by("pk"):
         r = endpoint.last_result
         if r is None:
@@ -361,7 +372,12 @@ def fingerprint() -> str:
             )
         )
     parts.append((settings.PROBE_EXPIRY_WARNING_DAYS, settings.PROBE_CONFIRM_AFTER))
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    return (
+        hashlib.sha256(repr(parts).encode()).hexdigest()[:HALF]
+        + hashlib.sha256(repr((evidence, settings.LOG_EVIDENCE_WINDOW_DAYS)).encode()).hexdigest()[
+            :HALF
+        ]
+    )
 
 
 def findings_pending_mark() -> None:
@@ -396,9 +412,17 @@ def pending_text(since: datetime) -> str:
     ) % {"since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M")}
 
 
-def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = False) -> bool:
+def findings_recompute(
+    mailbox_ids: list[int] | None = None, *, force: bool = False, evidence_only: bool = False
+) -> bool:
     """Recompute the findings of some mailboxes, or of all (None). Returns False when
-    a full recompute found nothing changed since the last one and did nothing."""
+    a full recompute found nothing changed since the last one and did nothing.
+
+    `evidence_only`: the caller changed nothing but login evidence (an ingest), so only
+    the log-evidence findings of those mailboxes are computed again. A full recompute
+    does that by itself when the sheets, the registry and the probes are as they were at
+    the last one (the fingerprint's first half) and only the evidence moved on.
+    """
     now = timezone.now()
     with transaction.atomic():
         summary, _ = FindingSummary.objects.select_for_update().get_or_create(pk=1)
@@ -409,7 +433,13 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
                     summary.pending_since = None  # the inputs came back to what was computed
                     summary.save(update_fields=["pending_since"])
                 return False
+            evidence_only = (
+                not force
+                and summary.pending_since is None
+                and summary.fingerprint[:HALF] == inputs[:HALF]
+            )
         first = mailbox_ids is None and BULK_FIRST_FILL and not Finding.objects.exists()
+        evidence_only = evidence_only and not first
         sql, params = _wanted_sql(mailbox_ids, into=FINDINGS if first else WANTED)
         with connection.cursor() as cursor:
             _temp_tables(cursor)
@@ -424,19 +454,22 @@ def findings_recompute(mailbox_ids: list[int] | None = None, *, force: bool = Fa
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
                 delta = Counter()
             else:
-                cursor.execute(sql, params)
+                if not evidence_only:
+                    cursor.execute(sql, params)
                 cursor.execute(*_evidence_sql(mailbox_ids))
                 if connection.vendor == "postgresql":
                     cursor.execute(f"ANALYZE {WANTED}")  # temporary tables have no statistics
-                delta = _apply(cursor, now, mailbox_ids)
+                delta = _apply(cursor, now, mailbox_ids, evidence_only=evidence_only)
         if mailbox_ids is None:
-            summary.counts = summary_counts()
+            summary.counts = _merged(summary.counts, delta) if evidence_only else summary_counts()
             summary.fingerprint = inputs
             summary.computed_at = now
             summary.pending_since = None
         else:
             summary.counts = _merged(summary.counts, delta)
-            summary.fingerprint = ""  # the sheets changed: the next full run must look
+            # The next full run must look: at everything after a sheet changed, at the
+            # evidence of the other mailboxes after an ingest.
+            summary.fingerprint = summary.fingerprint[:HALF] if evidence_only else ""
         summary.save()
         findings_recomputed.send(sender=Finding, mailbox_ids=mailbox_ids)
     return True

@@ -104,7 +104,7 @@ def batch_process(batch_id: int) -> None:
         done_at=timezone.now(), body=b"", counts=dict(counts)
     )
     if touched:
-        findings_recompute(sorted(touched))
+        findings_recompute(sorted(touched), evidence_only=True)
 
 
 def batches_resume() -> int:

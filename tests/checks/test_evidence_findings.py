@@ -96,3 +96,80 @@ def test_recomputing_some_mailboxes_keeps_their_evidence_findings(registry, mail
     seen(mailbox, port=110, tls=False, version="")
     findings_recompute([mailbox.pk])
     assert open_findings().filter(mailbox=mailbox, code="insecure-login-seen").exists()
+
+
+def sheet_sql_ran(queries) -> bool:
+    """Whether a recompute computed the sheet findings (the statement over the sheets)."""
+    return any("accounts_settingssheet h ON h.id = m.current_sheet_id" in q["sql"] for q in queries)
+
+
+def counted_as_summary():
+    from checks.findings import summary_counts
+    from checks.models import FindingSummary
+
+    return FindingSummary.objects.get(pk=1).counts == summary_counts()
+
+
+def test_new_evidence_alone_recomputes_only_the_evidence_findings(registry, mailbox, beta_mailbox):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    findings_recompute()
+    sheet_findings = set(open_findings().exclude(code__endswith="-seen").values_list("pk", "code"))
+    assert "plaintext-port" in {code for _, code in sheet_findings}  # beta's plain sheet
+    seen(mailbox, port=110, tls=False, version="")
+    with CaptureQueriesContext(connection) as queries:
+        assert findings_recompute() is True
+    assert not sheet_sql_ran(queries)
+    assert open_findings().filter(mailbox=mailbox, code="insecure-login-seen").exists()
+    assert set(open_findings().exclude(code__endswith="-seen").values_list("pk", "code")) == (
+        sheet_findings
+    )
+    assert counted_as_summary()
+    assert findings_recompute() is False  # and now current
+
+
+def test_a_sheet_change_beside_new_evidence_recomputes_everything(registry, mailbox, alpha):
+    from tests.conftest import PLAIN_SHEET
+
+    findings_recompute()
+    seen(mailbox, port=110, tls=False, version="")
+    plain = make_mailbox(alpha, "plain@alpha.example", PLAIN_SHEET)
+    findings_recompute()
+    assert open_findings().filter(mailbox=plain, code="plaintext-port").exists()
+    assert open_findings().filter(mailbox=mailbox, code="insecure-login-seen").exists()
+    assert counted_as_summary()
+
+
+def test_an_ingest_recomputes_the_evidence_findings_of_its_mailboxes(
+    registry, mailbox, beta_mailbox
+):
+    """What ingests do (evidence_only with the mailboxes they touched): the sheet findings
+    stay as they are, the counts follow, and the next full run looks at the evidence of
+    everybody (a login leaving the window) but not at the sheets again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    findings_recompute()
+    other = seen(beta_mailbox, port=110, tls=False, version="")
+    seen(mailbox, port=110, tls=False, version="")
+    with CaptureQueriesContext(connection) as queries:
+        findings_recompute([mailbox.pk], evidence_only=True)
+    assert not sheet_sql_ran(queries)
+    assert open_findings().filter(mailbox=mailbox, code="insecure-login-seen").exists()
+    assert not open_findings().filter(mailbox=beta_mailbox, code="insecure-login-seen").exists()
+    assert open_findings().filter(mailbox=beta_mailbox, code="plaintext-port").exists()
+    assert counted_as_summary()
+    with CaptureQueriesContext(connection) as queries:
+        assert findings_recompute() is True
+    assert not sheet_sql_ran(queries)
+    assert open_findings().filter(mailbox=beta_mailbox, code="insecure-login-seen").exists()
+    assert counted_as_summary()
+    # The window moves on: the full run notices without any new evidence.
+    LoginEvidence.objects.filter(pk=other.pk).update(
+        last_seen=timezone.now() - timedelta(days=20),
+        first_seen=timezone.now() - timedelta(days=20),
+    )
+    assert findings_recompute() is True
+    assert not open_findings().filter(mailbox=beta_mailbox, code="insecure-login-seen").exists()
+    assert counted_as_summary()

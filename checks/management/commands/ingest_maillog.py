@@ -70,7 +70,10 @@ class Command(BaseCommand):
                 touched.update(mailboxes)
         stored = time.monotonic()
         if touched:
-            findings_recompute(None if len(touched) > FULL_RECOMPUTE_AFTER else sorted(touched))
+            findings_recompute(
+                None if len(touched) > FULL_RECOMPUTE_AFTER else sorted(touched),
+                evidence_only=True,
+            )
         evidence_prune()
         recomputed = time.monotonic()
         self.stdout.write(
