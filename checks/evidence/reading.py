@@ -8,6 +8,7 @@ its session's key already hashed.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import multiprocessing
@@ -16,6 +17,7 @@ import queue
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from hashlib import blake2b
 from itertools import islice
@@ -29,7 +31,7 @@ from django.utils import timezone
 from checks.evidence.parse import LOGIN, PENDING, LoginEvent, LogReader, bounded_lines
 
 BLOCK_LINES = 20_000  # lines a reading process takes at a time
-BLOCK_BYTES = 4 << 20  # or bytes of a file
+BLOCK_BYTES = 16 << 20  # or bytes of a file
 
 
 # What recording needs of an event, as a plain tuple (cheap to hand between processes):
@@ -152,9 +154,11 @@ class _Part(io.RawIOBase):
         return len(data)
 
 
-def file_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[tuple[str, int, int]]:
-    """A plain file cut into parts of about `size` bytes, each ending after a line's end
-    (as long as the file is when this starts: lines written later are for the next run)."""
+def file_blocks(path: Path, size: int | None = None) -> Iterator[tuple[str, int, int]]:
+    """A plain file cut into parts of about `size` bytes (BLOCK_BYTES), each ending after
+    a line's end (as long as the file is when this starts: lines written later are for
+    the next run)."""
+    size = size or BLOCK_BYTES
     with path.open("rb") as file:
         length = os.fstat(file.fileno()).st_size
         start = 0
@@ -199,6 +203,40 @@ def _block_read(block: Block) -> tuple[list[Login], Counter, dict, list]:
     return _logins(events), reader.counts, reader.block_end(), pending
 
 
+def login_resolve(
+    login: Login, connection_key: tuple[str, str], service: str, postfix_tls: dict
+) -> Login:
+    """A PENDING login (`_block_read`) with the TLS its connection had when the blocks
+    before its own ended (`postfix_carry`)."""
+    version = postfix_tls.get(connection_key)
+    tls = version is not None or (login[2] == LOGIN and service == "smtps")
+    return (*login[:8], tls, version)
+
+
+def postfix_carry(postfix_tls: dict, ends: dict) -> None:
+    """The Postfix connections open after the blocks so far, and the next block's ends."""
+    for key, version in ends.items():
+        if version is None:
+            postfix_tls.pop(key, None)
+        else:
+            postfix_tls[key] = version
+
+
+@contextlib.contextmanager
+def reading_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
+    """`processes` forked processes, each with its block reader (`_block_reader_start`).
+    A process that dies (killed, out of memory) fails what waits for it with
+    BrokenProcessPool instead of leaving it waiting; work not started yet is dropped
+    when the caller stops early."""
+    pool = ProcessPoolExecutor(
+        processes, mp_context=multiprocessing.get_context("fork"), initializer=_block_reader_start
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def read_parallel(
     blocks: Iterable[Block],
     batch_size: int,
@@ -210,29 +248,21 @@ def read_parallel(
     blocks ahead of the database); `started()` is called once they have work. Blocks are
     put back together in order: a Postfix login whose connection began in an earlier
     block gets its TLS from the connections the blocks before it left open."""
-    context = multiprocessing.get_context("fork")
     batch: list[Login] = []
     read: Counter = Counter()
-    with context.Pool(processes, initializer=_block_reader_start) as pool:
+    with reading_pool(processes) as pool:
         waiting: deque = deque()
 
         def take() -> None:
-            logins, counts, ends, pending = waiting.popleft().get()
+            logins, counts, ends, pending = waiting.popleft().result()
             for index, connection_key, service in pending:
-                version = postfix_tls.get(connection_key)
-                login = logins[index]
-                tls = version is not None or (login[2] == LOGIN and service == "smtps")
-                logins[index] = (*login[:8], tls, version)
-            for key, version in ends.items():
-                if version is None:
-                    postfix_tls.pop(key, None)
-                else:
-                    postfix_tls[key] = version
+                logins[index] = login_resolve(logins[index], connection_key, service, postfix_tls)
+            postfix_carry(postfix_tls, ends)
             batch.extend(logins)
             read.update(counts)
 
         for block in blocks:
-            waiting.append(pool.apply_async(_block_read, (block,)))
+            waiting.append(pool.submit(_block_read, block))
             if started is not None and len(waiting) >= processes:
                 started()
                 started = None

@@ -6,9 +6,11 @@ Idempotent: every event's session key is hashed (8 bytes) into the row of its mi
 Each batch (the keys, the evidence upserts and the source's counts) is one transaction,
 so a batch is either wholly counted or not at all, and repeating it counts nothing twice.
 
-Speed: lines are read (`checks.evidence.reading`) while the database writes earlier
-batches, and per batch the database sees a handful of statements (COPY and one
-insert-on-conflict for the evidence, one select and one update for the sessions).
+Speed: a file is read and recorded by one process per core, each taking parts of it in
+turn (`_record_parallel`: only counts come back); a shipper's batch is read in a thread
+while the database writes (`checks.evidence.reading`). Per batch the database sees a
+handful of statements (COPY and one insert-on-conflict for the evidence, one select and
+one update for the sessions).
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ import sys
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import Mailbox, MailDomain, ServerName
@@ -33,11 +34,15 @@ from checks.evidence.parse import LOGIN
 from checks.evidence.reading import (
     Block,
     Login,
+    _block_read,
     blocks_lines,
     line_blocks,
     log_reader,
+    login_resolve,
+    postfix_carry,
     read_ahead,
     read_parallel,
+    reading_pool,
 )
 
 AMBIGUOUS = -1  # a login name more than one mailbox answers to
@@ -374,28 +379,18 @@ def evidence_ingest(
     the lines read; `postfix_tls` carries Postfix's open connections from one call to the
     next (see LogReader). With `processes` > 1 the lines, or `blocks` (`file_blocks`), are
     read by that many processes (forked: not from a daemonic process such as a Celery
-    worker's child) while the directory loads and the database writes."""
+    worker's child); outside a transaction each of them also records what it read
+    (`_record_parallel`), inside one they hand the logins back to this one."""
     postfix_tls = {} if postfix_tls is None else postfix_tls
     found: list[Directory | None] = [None]
 
-    def load() -> None:  # `directory` may be a function that loads it (once)
+    def load() -> Directory:  # `directory` may be a function that loads it (once)
         if found[0] is None:
             found[0] = directory() if callable(directory) else directory or directory_load()
+        return found[0]
 
-    if processes > 1:
-        work = blocks if blocks is not None else line_blocks(lines)
-        batches = read_parallel(work, batch_size, processes, postfix_tls, load)
-    else:
-        load()
-        flat = lines if blocks is None else blocks_lines(blocks)
-        batches = read_ahead(log_reader(postfix_tls), flat, batch_size)
     total: Counter = Counter()
     mailboxes: set[int] = set()
-
-    def record(logins: list[Login], read: Counter) -> tuple[Counter, set[int]]:
-        load()
-        assert found[0] is not None
-        return evidence_record(logins, source=source, directory=found[0], read_counts=read)
 
     def counted(counts: Counter, touched: set[int], read: Counter) -> None:
         total.update(counts)
@@ -404,38 +399,90 @@ def evidence_ingest(
         if progress is not None:
             progress.update(read["lines"])
 
+    work = blocks if blocks is not None else line_blocks(lines)
     if processes > 1 and not connection.in_atomic_block:
-        # Two batches written at once, each in its own transaction on its own connection:
-        # one thread's Python work goes on while the database works for the other. They
-        # lock the same kinds of rows in the same order (minutes, evidence, the source),
-        # so they may wait for each other but never deadlock.
-        with ThreadPoolExecutor(2, thread_name_prefix="maillog-writer") as writers:
-            writing: deque = deque()
-            for logins, read in batches:
-                load()  # once, before the writers need it
-                writing.append((writers.submit(_closing(record), logins, read), read))
-                if len(writing) >= 2:
-                    future, done_read = writing.popleft()
-                    counted(*future.result(), done_read)
-            while writing:
-                future, done_read = writing.popleft()
-                counted(*future.result(), done_read)
+        pending: list[Login] = []
+        for counts, touched, read, completed in _record_parallel(
+            work, source=source, directory=load(), processes=processes, postfix_tls=postfix_tls
+        ):
+            counted(counts, touched, read)
+            pending.extend(completed)
+            if len(pending) >= batch_size:
+                counted(*evidence_record(pending, source=source, directory=load()), Counter())
+                pending = []
+        if pending:
+            counted(*evidence_record(pending, source=source, directory=load()), Counter())
+        return total, mailboxes
+    if processes > 1:
+        batches = read_parallel(work, batch_size, processes, postfix_tls, load)
     else:
-        for logins, read in batches:
-            counted(*record(logins, read), read)
+        load()
+        flat = lines if blocks is None else blocks_lines(blocks)
+        batches = read_ahead(log_reader(postfix_tls), flat, batch_size)
+    for logins, read in batches:
+        counted(*evidence_record(logins, source=source, directory=load(), read_counts=read), read)
     return total, mailboxes
 
 
-def _closing(function: Callable) -> Callable:
-    """`function`, closing the database connection of the thread that runs it."""
+# What the recording processes work with: set before they are forked.
+_recording: dict[str, Any] = {}
 
-    def run(*args: Any) -> Any:
-        try:
-            return function(*args)
-        finally:
-            connection.close()
 
-    return run
+def _block_record(block: Block) -> tuple[Counter, set[int], Counter, dict, list]:
+    """In a recording process: a block's logins read and recorded in a transaction of
+    its own (with the block's line counts), but for the Postfix logins whose connection
+    began in an earlier block: those go back, with their connection, to be completed in
+    order. Returns the counts, the mailboxes with new evidence, the block's line counts,
+    how it leaves the Postfix connections it touched, and those logins."""
+    try:
+        logins, read, ends, pending = _block_read(block)
+        waiting = {index for index, _key, _service in pending}
+        ready = [login for i, login in enumerate(logins) if i not in waiting] if waiting else logins
+        counts, touched = evidence_record(
+            ready, source=_recording["source"], directory=_recording["directory"], read_counts=read
+        )
+        return counts, touched, read, ends, [(logins[i], key, srv) for i, key, srv in pending]
+    finally:
+        connection.close()
+
+
+def _record_parallel(
+    blocks: Iterable[Block],
+    *,
+    source: LogSource,
+    directory: Directory,
+    processes: int,
+    postfix_tls: dict,
+) -> Iterator[tuple[Counter, set[int], Counter, list[Login]]]:
+    """`processes` processes take the blocks in turn and each reads and records its own
+    (`_block_record`), on its own database connection: nothing passes through this
+    process but the counts, and the few Postfix logins that a block could not complete
+    (yielded, completed, for the caller to record). They lock the same kinds of rows in
+    the same order (minutes, evidence, the source), so they may wait for each other but
+    never deadlock; each block is one transaction, counted wholly or not at all."""
+    connections.close_all()  # each forked process opens its own
+    _recording.update(source=source, directory=directory)
+    try:
+        with reading_pool(processes) as pool:
+            waiting: deque = deque()
+
+            def take() -> tuple[Counter, set[int], Counter, list[Login]]:
+                counts, touched, read, ends, pending = waiting.popleft().result()
+                completed = [
+                    login_resolve(login, key, service, postfix_tls)
+                    for login, key, service in pending
+                ]
+                postfix_carry(postfix_tls, ends)
+                return counts, touched, read, completed
+
+            for block in blocks:
+                waiting.append(pool.submit(_block_record, block))
+                if len(waiting) >= 2 * processes:
+                    yield take()
+            while waiting:
+                yield take()
+    finally:
+        _recording.clear()
 
 
 def sessions_counted() -> int:

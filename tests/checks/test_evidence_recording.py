@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import random
+import sys
 from datetime import timedelta
 from io import StringIO
 
@@ -376,3 +377,56 @@ def test_batches_written_at_once_by_two_connections_count_each_session_once(
     assert at_once["duplicate"] == one_go["duplicate"] > 0
     events = one_go["login"] + one_go["auth-failed"] + one_go["plaintext-refused"]
     assert (again["recorded"], again["duplicate"]) == (0, events)
+
+
+def _dies_on_the_fourth_part(block):
+    """A recording process's work that SIGKILLs its process on the fourth part of 4000
+    bytes (handed to the process by name: see the test below)."""
+    import os
+    import signal
+
+    if 3 * 4000 <= block[1] < 4 * 4000:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _RECORD(block)
+
+
+_RECORD = None  # the real one, while the test runs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recording_process_killed_mid_file_stops_the_command_and_a_rerun_counts_the_rest_once(
+    registry, source, alpha_mailbox, beta_mailbox, tmp_path, monkeypatch
+):
+    """ingest_maillog's recording processes, one of them SIGKILLed while it works on a
+    part of the file: the command stops with an error that says what to do (instead of
+    waiting for it forever), what was committed stays counted, and running it again
+    counts the rest, nothing twice."""
+    from django.core.management.base import CommandError
+
+    from checks.evidence import reading, recording
+    from checks.management.commands import ingest_maillog
+
+    lines = postfix_traffic(6, connections=300) + [
+        dovecot("info", session=f"d{n}", minutes_ago=n % 50) for n in range(300)
+    ]
+    one_go, _ = evidence_ingest(lines, source=source)
+    expected = evidence_rows()
+    LoginEvidence.objects.all().delete()
+    SeenSessions.objects.all().delete()
+    path = tmp_path / "mail.log"
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 4000)
+    monkeypatch.setattr(ingest_maillog, "reading_processes", lambda: 2)
+    record = recording._block_record
+    monkeypatch.setattr(sys.modules[__name__], "_RECORD", record)
+    monkeypatch.setattr(recording, "_block_record", _dies_on_the_fourth_part)
+    out = StringIO()
+    with pytest.raises(CommandError, match="reading process stopped"):
+        call_command("ingest_maillog", str(path), source=source.name, stdout=out)
+    counted_before = LoginEvidence.objects.count()
+    assert 0 < sum(LoginEvidence.objects.values_list("count", flat=True)) < one_go["recorded"]
+
+    monkeypatch.setattr(recording, "_block_record", record)
+    call_command("ingest_maillog", str(path), source=source.name, stdout=out)
+    assert evidence_rows() == expected
+    assert LoginEvidence.objects.count() >= counted_before

@@ -9,6 +9,7 @@ import gzip
 import sys
 import time
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,12 @@ class Command(BaseCommand):
                             processes=reading_processes(),
                             postfix_tls=postfix_tls,
                         )
+                    except BrokenProcessPool:  # killed, out of memory
+                        raise CommandError(
+                            f"{path}: a reading process stopped before the end. What was read"
+                            " before it is counted; run the command again to count the rest"
+                            " (nothing is counted twice)."
+                        ) from None
                     except (OSError, EOFError) as error:  # a damaged archive
                         raise CommandError(f"{path}: {error}") from None
                 total.update(counts)
