@@ -430,3 +430,19 @@ def test_a_recording_process_killed_mid_file_stops_the_command_and_a_rerun_count
     call_command("ingest_maillog", str(path), source=source.name, stdout=out)
     assert evidence_rows() == expected
     assert LoginEvidence.objects.count() >= counted_before
+
+
+def test_the_command_leaves_the_garbage_collector_as_it_found_it(
+    registry, source, alpha_mailbox, tmp_path
+):
+    """ingest_maillog keeps the cyclic collector away from the logins while it reads
+    (bench/README.md), and gives it back as it was: a longer process that runs the
+    command (a test, a shell) goes on collecting as before."""
+    import gc
+
+    path = tmp_path / "mail.log"
+    path.write_text(dovecot("info", session="gc") + "\n")
+    before = gc.get_threshold(), gc.get_freeze_count()
+    call_command("ingest_maillog", str(path), source=source.name, stdout=StringIO())
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    assert LoginEvidence.objects.get().count == 1

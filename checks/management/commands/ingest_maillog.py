@@ -3,12 +3,14 @@ logs (plain or .gz, streaming) as evidence; reading a file twice counts nothing 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import gzip
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,21 @@ from checks.findings import findings_recompute
 FULL_RECOMPUTE_AFTER = 5000
 
 
+@contextlib.contextmanager
+def collector_kept_out() -> Iterator[None]:
+    """Everything made before (Django's start) lives on: the cyclic garbage collector
+    is kept from walking it again and again while the logins pass through (they make no
+    reference cycles); as it was afterwards (the command may run inside a longer process)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 class Command(BaseCommand):
     help = "Read Dovecot/Postfix logs (plain or .gz) into login evidence and print the counts."
     # A batch job run from cron or by hand on big files: Django's system checks (run by
@@ -38,17 +55,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from tqdm import tqdm
 
         for path in options["files"]:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
         started = time.monotonic()
-        # Everything made so far (Django's start) lives to the end: keep the cyclic
-        # collector from walking it again and again while the logins pass through
-        # (they make no reference cycles).
-        gc.freeze()
-        gc.set_threshold(100_000, 50, 100)
+        with collector_kept_out():
+            self._ingest(options, started)
+
+    def _ingest(self, options: dict, started: float) -> None:
+        from tqdm import tqdm
+
         source, _ = LogSource.objects.get_or_create(name=options["source"])
         directory = functools.cache(directory_load)  # loaded once, while lines are read
         total: Counter = Counter()
