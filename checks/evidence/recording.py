@@ -250,30 +250,37 @@ UPSERT_SET = (
 )
 
 
-def _upsert(cursor, rows: dict[tuple, list]) -> None:
+def _stage(cursor, rows: dict[tuple, list]) -> None:
+    """PostgreSQL: the rows into the temporary table (`_merge` adds them up)."""
+    if connection.vendor != "postgresql":
+        return
+    escape = _COPY_ESCAPES
+    _copy(
+        cursor,
+        "evidence_new_rows",
+        UPSERT_COLUMNS,
+        (
+            f"{mailbox}\t{protocol.translate(escape)}\t{address.translate(escape)}\t{port}\t"
+            f"{'t' if tls else 'f'}\t{version.translate(escape)}\t"
+            f"{NULL if server is None else server}\t{'t' if legacy else 'f'}\t"
+            f"{first!r}\t{last!r}\t{count}\t{remote.translate(escape)}\n"
+            for (mailbox, protocol, address, port, tls, version), (
+                server,
+                legacy,
+                first,
+                last,
+                count,
+                remote,
+            ) in rows.items()
+        ),
+    )
+
+
+def _merge(cursor, rows: dict[tuple, list]) -> None:
+    """The rows added to the evidence (on PostgreSQL those `_stage` handed over)."""
     table = LoginEvidence._meta.db_table
     on_conflict = UPSERT_SET.format(old=table)
     if connection.vendor == "postgresql":
-        escape = _COPY_ESCAPES
-        _copy(
-            cursor,
-            "evidence_new_rows",
-            UPSERT_COLUMNS,
-            (
-                f"{mailbox}\t{protocol.translate(escape)}\t{address.translate(escape)}\t{port}\t"
-                f"{'t' if tls else 'f'}\t{version.translate(escape)}\t"
-                f"{NULL if server is None else server}\t{'t' if legacy else 'f'}\t"
-                f"{first!r}\t{last!r}\t{count}\t{remote.translate(escape)}\n"
-                for (mailbox, protocol, address, port, tls, version), (
-                    server,
-                    legacy,
-                    first,
-                    last,
-                    count,
-                    remote,
-                ) in rows.items()
-            ),
-        )
         # ORDER BY: concurrent workers lock the rows they update in the same order.
         cursor.execute(
             f"INSERT INTO {table} ({UPSERT_COLUMNS}) SELECT"
@@ -295,6 +302,53 @@ def _upsert(cursor, rows: dict[tuple, list]) -> None:
         )
 
 
+def _rows(logins: Iterable[Login], directory: Directory) -> tuple[dict, Counter, set[int]]:
+    """The evidence rows of logins (each counted): (mailbox, protocol, address, port, TLS,
+    version) → [server, legacy address, first, last, count, last remote], with the counts
+    (recorded, unknown and ambiguous login names, other outcomes) and the mailboxes."""
+    counts: Counter = Counter()
+    mailboxes: set[int] = set()
+    rows: dict[tuple, list] = {}
+    # Once per login: names looked up through local names.
+    find_mailbox, find_address = directory.logins.get, directory.addresses.get
+    standard_port, find_row = directory.ports.get, rows.get
+    recorded = 0
+    for _, at, outcome, protocol, user, remote, local, local_port, tls, version in logins:
+        if outcome != LOGIN:
+            counts[f"new-{outcome}"] += 1
+            continue
+        user = user.lower()
+        mailbox = find_mailbox(user)
+        if mailbox is None:
+            counts["unknown-user"] += 1
+            continue
+        address = local or ""
+        server, legacy = find_address(address, NO_SERVER)
+        if mailbox == AMBIGUOUS and server is not None:
+            host = directory.server_names.get(server, "")
+            mailbox = directory.on_server.get((user, host), AMBIGUOUS)
+        if mailbox == AMBIGUOUS:
+            counts["ambiguous-user"] += 1
+            continue
+        recorded += 1
+        mailboxes.add(mailbox)
+        row_key = (
+            mailbox, protocol, address, standard_port(local_port, local_port) or 0, tls,
+            version or "",
+        )  # fmt: skip
+        row = find_row(row_key)
+        if row is None:
+            rows[row_key] = [server, legacy, at, at, 1, remote]
+        else:
+            if at < row[2]:
+                row[2] = at
+            if at >= row[3]:
+                row[3], row[5] = at, remote
+            row[4] += 1
+    counts["recorded"] = recorded
+    return rows, counts, mailboxes
+
+
 def evidence_record(
     logins: Sequence[Login],
     *,
@@ -304,55 +358,26 @@ def evidence_record(
 ) -> tuple[Counter, set[int]]:
     """Count a batch of logins (`_login`) once, in one transaction; returns the batch's
     counts and the mailboxes that have new evidence. `read_counts` (lines read, skipped,
-    …) are added to the source's counts in the same transaction."""
-    counts: Counter = Counter()
-    mailboxes: set[int] = set()
+    …) are added to the source's counts in the same transaction.
+
+    The rows are worked out and handed to the database before the rows that several
+    writers share (the minutes' sessions, the evidence, the source) are locked, as if
+    every session were new; when some were counted before, again for the new ones
+    alone. The locks are held for the database's work only."""
     by_key: dict[int, Login] = {}
     for login in logins:
         by_key.setdefault(login[0], login)
-    rows: dict[tuple, list] = {}
+    rows, counts, mailboxes = _rows(by_key.values(), directory)
     with transaction.atomic(), connection.cursor() as cursor:
+        _stage(cursor, rows)
         new = _insert_seen(cursor, {key: login[1] for key, login in by_key.items()})
+        if len(new) < len(by_key):
+            rows, counts, mailboxes = _rows(
+                (by_key[key] for key in by_key if key in new), directory
+            )
+            _stage(cursor, rows)
         counts["duplicate"] = len(logins) - len(new)
-        # Once per login: names looked up through local names.
-        find_mailbox, find_address = directory.logins.get, directory.addresses.get
-        standard_port, find_row = directory.ports.get, rows.get
-        recorded = 0
-        for key in new:
-            _, at, outcome, protocol, user, remote, local, local_port, tls, version = by_key[key]
-            if outcome != LOGIN:
-                counts[f"new-{outcome}"] += 1
-                continue
-            user = user.lower()
-            mailbox = find_mailbox(user)
-            if mailbox is None:
-                counts["unknown-user"] += 1
-                continue
-            address = local or ""
-            server, legacy = find_address(address, NO_SERVER)
-            if mailbox == AMBIGUOUS and server is not None:
-                host = directory.server_names.get(server, "")
-                mailbox = directory.on_server.get((user, host), AMBIGUOUS)
-            if mailbox == AMBIGUOUS:
-                counts["ambiguous-user"] += 1
-                continue
-            recorded += 1
-            mailboxes.add(mailbox)
-            row_key = (
-                mailbox, protocol, address, standard_port(local_port, local_port) or 0, tls,
-                version or "",
-            )  # fmt: skip
-            row = find_row(row_key)
-            if row is None:
-                rows[row_key] = [server, legacy, at, at, 1, remote]
-            else:
-                if at < row[2]:
-                    row[2] = at
-                if at >= row[3]:
-                    row[3], row[5] = at, remote
-                row[4] += 1
-        counts["recorded"] = recorded
-        _upsert(cursor, rows)
+        _merge(cursor, rows)
         locked = LogSource.objects.select_for_update().get(pk=source.pk)
         merged = Counter(locked.counts)
         merged.update(read_counts or {})

@@ -176,7 +176,7 @@ def test_a_failing_batch_writes_nothing(registry, source, alpha_mailbox, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(recording, "_upsert", broken)
+    monkeypatch.setattr(recording, "_merge", broken)
     with pytest.raises(RuntimeError):
         ingest(source, dovecot("info"))
     assert not SeenSessions.objects.exists()
