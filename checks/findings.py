@@ -230,18 +230,32 @@ def _evidence_sql(mailbox_ids: list[int] | None, *, into: str = WANTED) -> tuple
     into checks_finding): per mailbox, side and code, the latest matching login (its
     endpoint and day are the finding's value)."""
     where = f"AND e.mailbox_id IN ({_id_list(mailbox_ids)})" if mailbox_ids is not None else ""
-    seen = " UNION ALL ".join(
+    conditions = [
+        condition.format(legacy_port=legacy_port_sql()) for _s, condition in EVIDENCE_RULES.values()
+    ]
+    # One pass over the evidence in the window: the rows any rule flags, each rule's verdict
+    # kept (MATERIALIZED: worked out once); then a row per rule that flags it.
+    flagged = (
         f"SELECT e.id, e.mailbox_id, m.customer_id,"
         f" CASE WHEN e.protocol = 'smtp' THEN 'outgoing' ELSE 'incoming' END AS side,"
-        f" '{code}' AS code, '{severity}' AS severity, COALESCE(n.hostname, e.address) AS host,"
-        f" {EVIDENCE_VALUE} AS value, e.last_seen"
-        f" FROM checks_loginevidence e JOIN accounts_mailbox m ON m.id = e.mailbox_id"
+        f" COALESCE(n.hostname, e.address) AS host, {EVIDENCE_VALUE} AS value, e.last_seen,"
+        + ", ".join(
+            f" CASE WHEN {c} THEN 1 ELSE 0 END AS rule{i}" for i, c in enumerate(conditions)
+        )
+        + " FROM checks_loginevidence e JOIN accounts_mailbox m ON m.id = e.mailbox_id"
         f" LEFT JOIN accounts_servername n ON n.id = e.server_id"
-        f" WHERE e.last_seen >= %(window)s {where}"
-        f" AND {condition.format(legacy_port=legacy_port_sql())}"
-        for code, (severity, condition) in EVIDENCE_RULES.items()
+        f" WHERE e.last_seen >= %(window)s {where} AND ("
+        + " OR ".join(f"({c})" for c in conditions)
+        + ")"
+    )
+    seen = " UNION ALL ".join(
+        f"SELECT f.id, f.mailbox_id, f.customer_id, f.side, '{code}' AS code,"
+        f" '{severity}' AS severity, f.host, f.value, f.last_seen FROM evidence_flagged f"
+        f" WHERE f.rule{i} = 1"
+        for i, (code, (severity, _c)) in enumerate(EVIDENCE_RULES.items())
     )
     sql = (
+        f"WITH evidence_flagged AS MATERIALIZED ({flagged}) "
         f"INSERT INTO {into} ({COLUMNS}{FINDING_EXTRA if into == FINDINGS else ''})"
         f" SELECT {COLUMNS}{FINDING_EXTRA_VALUES if into == FINDINGS else ''} FROM ("
         f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.mailbox_id, s.side, s.code"
