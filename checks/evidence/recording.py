@@ -15,6 +15,7 @@ one update for the sessions).
 
 from __future__ import annotations
 
+import multiprocessing.util
 import sys
 from array import array
 from collections import Counter, deque
@@ -68,28 +69,29 @@ class Directory:
 def directory_load() -> Directory:
     """Login names (user name, address, the domain's login pattern) and registry addresses."""
     directory = Directory()
-    logins = directory.logins
-
-    shared: dict[str, set[int]] = {}
-
-    def add(name: str, pk: int) -> None:
-        name = name.lower()
-        found = logins.setdefault(name, pk)
-        if found != pk:
-            shared.setdefault(name, set()).update({pk} if found == AMBIGUOUS else {pk, found})
-            logins[name] = AMBIGUOUS
-
-    for pk, email, username in Mailbox.objects.values_list("pk", "email", "username").iterator(
-        chunk_size=10_000
-    ):
-        add(email, pk)
-        add(username, pk)
+    # Every mailbox's names at once (one query, the dictionary made by C loops: it is on
+    # the way of every ingest); names several mailboxes answer to are looked at after.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, email, username FROM {Mailbox._meta.db_table}")
+        rows = cursor.fetchall()
+    pks = [row[0] for row in rows]
+    names = [row[1].lower() for row in rows] + [row[2].lower() for row in rows]
+    ids = pks + pks
     domains = {d.domain: d for d in MailDomain.objects.all()}
     if domains:
         for pk, email, domain in Mailbox.objects.filter(domain__in=domains).values_list(
             "pk", "email", "domain"
         ):
-            add(domains[domain].login_name(email), pk)
+            names.append(domains[domain].login_name(email).lower())
+            ids.append(pk)
+    logins = directory.logins = dict(zip(names, ids, strict=True))
+    shared: dict[str, set[int]] = {}
+    if len(logins) < len(names):  # a name twice: one mailbox's, or several mailboxes'
+        for name, pk in set(zip(names, ids, strict=True)):
+            if logins[name] != pk:
+                shared.setdefault(name, set()).update({pk, logins[name]})
+        for name in shared:
+            logins[name] = AMBIGUOUS
     _shared_names(directory, shared)
     names: dict[str, list[tuple[int, bool]]] = {}
     for pk, status, addresses in ServerName.objects.exclude(addresses="").values_list(
@@ -459,16 +461,18 @@ def _block_record(block: Block) -> tuple[Counter, set[int], Counter, dict, list]
     began in an earlier block: those go back, with their connection, to be completed in
     order. Returns the counts, the mailboxes with new evidence, the block's line counts,
     how it leaves the Postfix connections it touched, and those logins."""
-    try:
-        logins, read, ends, pending = _block_read(block)
-        waiting = {index for index, _key, _service in pending}
-        ready = [login for i, login in enumerate(logins) if i not in waiting] if waiting else logins
-        counts, touched = evidence_record(
-            ready, source=_recording["source"], directory=_recording["directory"], read_counts=read
+    if "closing" not in _recording:  # the process's connection lives as long as it does
+        _recording["closing"] = multiprocessing.util.Finalize(
+            None, connection.close, exitpriority=0
         )
-        return counts, touched, read, ends, [(logins[i], key, srv) for i, key, srv in pending]
-    finally:
-        connection.close()
+    connection.close_if_unusable_or_obsolete()
+    logins, read, ends, pending = _block_read(block)
+    waiting = {index for index, _key, _service in pending}
+    ready = [login for i, login in enumerate(logins) if i not in waiting] if waiting else logins
+    counts, touched = evidence_record(
+        ready, source=_recording["source"], directory=_recording["directory"], read_counts=read
+    )
+    return counts, touched, read, ends, [(logins[i], key, srv) for i, key, srv in pending]
 
 
 def _record_parallel(
