@@ -299,8 +299,8 @@ def _apply(
     and opened anew: it is a new problem.
     """
     scope = f"AND f.mailbox_id IN ({_id_list(mailbox_ids)})" if mailbox_ids is not None else ""
-    if evidence_only:
-        scope += f" AND f.code IN ({', '.join(map(repr, EVIDENCE_RULES))})"
+    codes = f"AND f.code IN ({', '.join(map(repr, EVIDENCE_RULES))})" if evidence_only else ""
+    scope += f" {codes}"
     cursor.execute(f"CREATE INDEX {WANTED}_key ON {WANTED} (mailbox_id, side, code)")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {GONE} AS SELECT f.id, f.code, f.severity, f.customer_id, f.host"
@@ -312,7 +312,10 @@ def _apply(
     )
     cursor.execute(
         f"CREATE TEMPORARY TABLE {NEW} AS SELECT {COLUMNS} FROM {WANTED} w"
-        f" WHERE NOT EXISTS (SELECT 1 FROM checks_finding f WHERE f.resolved_at IS NULL AND {SAME})"
+        f" WHERE NOT EXISTS (SELECT 1 FROM checks_finding f WHERE f.resolved_at IS NULL"
+        # (the same rows: only those codes are wanted; the open findings of the others
+        # are left out of the comparison)
+        f" {codes} AND {SAME})"
     )
     cursor.execute(
         f"INSERT INTO checks_finding ({COLUMNS}, first_seen, last_seen, resolved_at)"

@@ -234,14 +234,6 @@ UPSERT_COLUMNS = (
 
 
 KEY_COLUMNS = "mailbox_id, protocol, address, port, tls, tls_version"
-# The same as UPSERT_SET for a row there already (`e`) and a new row's numbers (`n`).
-UPDATE_SET = (
-    "first_seen = LEAST(e.first_seen, to_timestamp(n.first_seen)),"
-    " last_remote = CASE WHEN to_timestamp(n.last_seen) >= e.last_seen"
-    " THEN n.last_remote ELSE e.last_remote END,"
-    " last_seen = GREATEST(e.last_seen, to_timestamp(n.last_seen)),"
-    " count = e.count + n.count, server_id = n.server_id, legacy_address = n.legacy_address"
-)
 UPSERT_SET = (
     " ON CONFLICT (mailbox_id, protocol, address, port, tls, tls_version) DO UPDATE SET"
     " first_seen = CASE WHEN EXCLUDED.first_seen < {old}.first_seen"
@@ -269,28 +261,15 @@ def _merge(cursor, rows: dict[tuple, list]) -> None:
     table = LoginEvidence._meta.db_table
     on_conflict = UPSERT_SET.format(old=table)
     if connection.vendor == "postgresql":
-        # Rows there already are updated in place (a plain update writes half the log of
-        # an insert-on-conflict, which locks each row first), visiting them in the key's
-        # order through its index — a nested loop, so that concurrent writers lock the
-        # rows they share in the same order and never deadlock; the rest are inserted.
-        cursor.execute("SET LOCAL enable_hashjoin = off")
-        cursor.execute("SET LOCAL enable_mergejoin = off")
+        # ORDER BY: concurrent writers lock the rows they share in the same order (no
+        # deadlock). (An update of the rows there already and an insert of the others
+        # would write less, but loses the counts of rows another writer adds between
+        # the two.)
         cursor.execute(
-            f"UPDATE {table} e SET {UPDATE_SET} FROM (SELECT * FROM evidence_new_rows"
-            f" ORDER BY {KEY_COLUMNS}) n WHERE "
-            + " AND ".join(f"e.{column} = n.{column}" for column in KEY_COLUMNS.split(", "))
+            f"INSERT INTO {table} ({UPSERT_COLUMNS}) SELECT"
+            f" {UPSERT_COLUMNS.replace('first_seen, last_seen', FROM_TIMESTAMPS)}"
+            f" FROM evidence_new_rows ORDER BY {KEY_COLUMNS} {on_conflict}"
         )
-        updated = cursor.rowcount
-        cursor.execute("SET LOCAL enable_hashjoin = on")
-        cursor.execute("SET LOCAL enable_mergejoin = on")
-        if updated < len(rows):  # new rows (or rows another writer has just added)
-            cursor.execute(
-                f"INSERT INTO {table} ({UPSERT_COLUMNS}) SELECT"
-                f" {UPSERT_COLUMNS.replace('first_seen, last_seen', FROM_TIMESTAMPS)}"
-                f" FROM evidence_new_rows n WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE "
-                + " AND ".join(f"e.{column} = n.{column}" for column in KEY_COLUMNS.split(", "))
-                + f") ORDER BY {KEY_COLUMNS} {on_conflict}"
-            )
         return
     values = [
         (*key, server, legacy, _time(first), _time(last), count, remote)
