@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from checks.evidence.summary import OLD_TLS
 from checks.models import Endpoint, Finding, FindingSummary
-from checks.probes import NOT_ALLOWED
+from checks.outcomes import NOT_ALLOWED
 
 HIGH, MEDIUM = "high", "medium"
 

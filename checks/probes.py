@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from checks.dialogs import DIALOGS, Dialog, ProbeFailure
+from checks.outcomes import NOT_ALLOWED
 
 PROTOCOLS = ("pop3", "imap", "smtp")
 SECURITIES = ("ssl", "starttls", "none")
@@ -42,9 +43,6 @@ MAX_SANS = 100
 # The ports mail servers listen on (POP3, IMAP, SMTP with and without TLS): the only
 # ones probes connect to unless told otherwise.
 MAIL_PORTS = frozenset({110, 995, 143, 993, 25, 465, 587})
-# The error of an endpoint the probe did not connect to: its port is not a mail port,
-# or its name leads to an internal address no registered server has.
-NOT_ALLOWED = "address-not-allowed"
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME: the chain is judged apart from the dates,
 # which have their own fields (expired, days_left).
 NO_CHECK_TIME = 0x200000

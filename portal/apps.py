@@ -11,10 +11,13 @@ class PortalConfig(AppConfig):
 
         from checks.findings import findings_recomputed
         from portal.audit import record  # noqa: F401  (connects the login signals)
-        from portal.campaigns import lifecycle
         from portal.logins.middleware import session_times_start
 
         def verify(sender, mailbox_ids, **kwargs):
+            # Imported when first needed: a command that never recomputes (or a web
+            # worker that has not yet) starts without the campaigns' machinery.
+            from portal.campaigns import lifecycle
+
             lifecycle.mailboxes_verify(mailbox_ids)
 
         findings_recomputed.connect(verify, weak=False)
