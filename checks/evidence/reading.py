@@ -183,6 +183,14 @@ def file_blocks(path: Path, size: int | None = None) -> Iterator[tuple[str, int,
             start = end
 
 
+def file_block_size(path: Path, processes: int) -> int:
+    """Parts of about BLOCK_BYTES, as many for each process (none is left alone with the
+    last one while the others wait)."""
+    length = os.stat(path).st_size
+    parts = max(1, round(length / BLOCK_BYTES / processes)) * processes
+    return max(1, -(-length // parts))
+
+
 def _block_reader_start() -> None:
     global _block_reader
     # A reading process makes hundreds of thousands of small objects and no reference

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from checks.evidence.models import LogSource
 from checks.evidence.parse import bounded_lines
-from checks.evidence.reading import file_blocks, reading_processes
+from checks.evidence.reading import file_block_size, file_blocks, reading_processes
 from checks.evidence.recording import directory_load, evidence_ingest, evidence_prune
 from checks.findings import findings_recompute
 
@@ -80,6 +80,7 @@ class Command(BaseCommand):
         total: Counter = Counter()
         touched: set[int] = set()
         postfix_tls: dict = {}  # a connection may go on from one file to the next
+        processes = reading_processes()
         with tqdm(unit=" lines", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
             for path in options["files"]:
                 with path.open("rb") as raw:
@@ -90,11 +91,13 @@ class Command(BaseCommand):
                             # A plain file is read in parts by the reading processes
                             # themselves; an archive is unpacked here.
                             bounded_lines(gzip.GzipFile(fileobj=raw)) if gzipped else (),
-                            blocks=None if gzipped else file_blocks(path),
+                            blocks=None
+                            if gzipped
+                            else file_blocks(path, file_block_size(path, processes)),
                             source=source,
                             directory=directory,
                             progress=bar,
-                            processes=reading_processes(),
+                            processes=processes,
                             postfix_tls=postfix_tls,
                         )
                     except BrokenProcessPool:  # killed, out of memory
