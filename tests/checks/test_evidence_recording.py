@@ -446,3 +446,55 @@ def test_the_command_leaves_the_garbage_collector_as_it_found_it(
     call_command("ingest_maillog", str(path), source=source.name, stdout=StringIO())
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
     assert LoginEvidence.objects.get().count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writers_at_once_on_the_same_rows_lose_no_count_and_never_deadlock(registry, source, alpha):
+    """Two writers, each on its own connection, many batches at once on the same few
+    mailboxes and endpoints: rows there already, and rows one of them adds while the
+    other looks. Every login is counted exactly once in the end, and neither waits for
+    the other in a circle (PostgreSQL would stop one with a deadlock error)."""
+    import threading
+
+    from django.db import connection
+
+    from checks.evidence.reading import _login
+    from checks.evidence.recording import directory_load, evidence_record
+
+    for n in range(60):
+        make_mailbox(alpha, f"m{n}@alpha.example")
+    directory = directory_load()
+    sent: list[int] = []
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        rng = random.Random(number)
+        reader = LogReader(tz=timezone.get_current_timezone(), now=timezone.now())
+        try:
+            for batch in range(100):
+                lines = [
+                    dovecot(
+                        f"m{rng.randrange(60)}",
+                        lport=rng.choice([110, 995, 143, 993]),
+                        tls=rng.random() < 0.5,
+                        version=rng.choice(["TLSv1.3", "TLSv1.2", "TLSv1"]),
+                        session=f"w{number}b{batch}n{n}",
+                        minutes_ago=rng.randrange(1, 60),
+                    )
+                    for n in range(rng.randrange(1, 15))
+                ]
+                logins = [_login(event, {}) for event in reader.read(lines)]
+                evidence_record(logins, source=source, directory=directory)
+                sent.append(len(logins))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(LoginEvidence.objects.values_list("count", flat=True)) == sum(sent) > 500
