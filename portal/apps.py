@@ -14,8 +14,12 @@ class PortalConfig(AppConfig):
         from portal.logins.middleware import session_times_start
 
         def verify(sender, mailbox_ids, **kwargs):
-            # Imported when first needed: a command that never recomputes (or a web
-            # worker that has not yet) starts without the campaigns' machinery.
+            from portal.campaigns.models import Campaign
+
+            if not Campaign.objects.filter(state=Campaign.State.RUNNING).exists():
+                return  # most of the time: nothing to verify
+            # Imported when first needed: a process whose recomputes have no campaign to
+            # verify (an ingest, most of the time) goes without the campaigns' machinery.
             from portal.campaigns import lifecycle
 
             lifecycle.mailboxes_verify(mailbox_ids)

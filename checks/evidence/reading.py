@@ -159,16 +159,21 @@ class _Part(io.RawIOBase):
         return len(data)
 
 
-def file_blocks(path: Path, size: int | None = None) -> Iterator[tuple[str, int, int]]:
+def file_blocks(
+    path: Path, size: int | None = None, *, small: int = 0
+) -> Iterator[tuple[str, int, int]]:
     """A plain file cut into parts of about `size` bytes (BLOCK_BYTES), each ending after
     a line's end (as long as the file is when this starts: lines written later are for
-    the next run)."""
+    the next run); the first `small` parts a third of that (so that the database has
+    work from the start while the next parts are read)."""
     size = size or BLOCK_BYTES
     with path.open("rb") as file:
         length = os.fstat(file.fileno()).st_size
         start = 0
+        parts = 0
         while start < length:
-            end = start + size
+            end = start + (size // 3 if parts < small else size)
+            parts += 1
             if end >= length:
                 end = length
             else:

@@ -181,17 +181,22 @@ def _insert_seen(cursor, keys: dict[int, float]) -> set[int]:
     by_minute = {_time(number * 60): found for number, found in by_number.items()}
     minutes = sorted(by_minute)
     table = SeenSessions._meta.db_table
+    new: set[int] = set()
     if connection.vendor == "postgresql":
+        # Minutes no row has yet (most, when a new day is read) are made with their keys,
+        # all of them new; the others are read and added to below.
         cursor.execute(
-            f"INSERT INTO {table} (minute, keys) SELECT m, ''::bytea"
-            f" FROM unnest(%s::timestamptz[]) AS m ON CONFLICT (minute) DO NOTHING",
-            [minutes],
+            f"INSERT INTO {table} (minute, keys) SELECT * FROM unnest(%s::timestamptz[],"
+            f" %s::bytea[]) ON CONFLICT (minute) DO NOTHING RETURNING minute",
+            [minutes, [keys_pack(by_minute[minute]) for minute in minutes]],
         )
+        for (minute,) in cursor.fetchall():
+            new.update(by_minute.pop(minute))
+        minutes = sorted(by_minute)
     else:
         SeenSessions.objects.bulk_create(
             [SeenSessions(minute=minute) for minute in minutes], ignore_conflicts=True
         )
-    new: set[int] = set()
     changed: list[tuple[int, bytes]] = []
     for chunk in _chunks(minutes, 2000):
         for pk, minute, data in (

@@ -93,7 +93,9 @@ class Command(BaseCommand):
                             bounded_lines(gzip.GzipFile(fileobj=raw)) if gzipped else (),
                             blocks=None
                             if gzipped
-                            else file_blocks(path, file_block_size(path, processes)),
+                            else file_blocks(
+                                path, file_block_size(path, processes), small=processes
+                            ),
                             source=source,
                             directory=directory,
                             progress=bar,
