@@ -73,8 +73,10 @@ def directory_load() -> Directory:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, email, username FROM {Mailbox._meta.db_table}")
         rows = cursor.fetchall()
-    pks = [row[0] for row in rows]
-    names = [row[1].lower() for row in rows] + [row[2].lower() for row in rows]
+    pks, emails, usernames = (
+        (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+    )
+    names = [*map(str.lower, emails), *map(str.lower, usernames)]
     ids = pks + pks
     domains = {d.domain: d for d in MailDomain.objects.all()}
     if domains:
