@@ -191,6 +191,7 @@ def main() -> None:
         _s, day1_end, _p = manage("shell", "-c", "from django.db import connection;"
                                   "c=connection.cursor();c.execute('SELECT MAX(minute)"
                                   " FROM checks_seensessions');print(c.fetchone()[0])")  # fmt: skip
+        day1_end = day1_end.strip().splitlines()[-1]  # (after what the shell says first)
         ingest(f"day 2, its {postfix2:,} Postfix lines alone", day2_postfix, postfix2)
         rows.append(
             (
