@@ -8,7 +8,7 @@ PORT ?= 8000
 
 .PHONY: run test install mailservers browser caddy lint messages lock clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py checks/evidence/_fastread.pyx
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -319,7 +319,8 @@ def read_block(reader, bytes data, login, list logins, list pending):
         others()
     counts["lines"] += lines
     counts["skipped"] += skipped
-    counts[LOGIN] += logged
+    if logged:
+        counts[LOGIN] += logged
 
 
 def block_end(reader):
