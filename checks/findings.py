@@ -324,7 +324,9 @@ def _apply(
     )
     if mailbox_ids is not None:
         cursor.execute(
-            f"UPDATE checks_finding f SET last_seen = %s WHERE f.resolved_at IS NULL {scope}",
+            # (SQLite's UPDATE takes no alias: the rows are named by a subquery)
+            f"UPDATE checks_finding SET last_seen = %s WHERE id IN (SELECT f.id FROM"
+            f" checks_finding f WHERE f.resolved_at IS NULL {scope})",
             [now],
         )
     delta: Counter = Counter()
