@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.probes import NOT_ALLOWED
+from checks.outcomes import NOT_ALLOWED
 
 FACTS = ("working", "cert_names", "cert_expiring", "tls_versions", "plaintext_auth")
 

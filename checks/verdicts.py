@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from checks.models import ProbeResult
-from checks.probes import NOT_ALLOWED
+from checks.outcomes import NOT_ALLOWED
 
 UNREACHABLE = ("refused", "timeout", "unreachable", "dns-failure")
 LEVELS = ("ok", "unknown", "warn", "bad")  # worst last

@@ -322,15 +322,3 @@ def read_block(reader, bytes data, login, list logins, list pending):
     if logged:
         counts[LOGIN] += logged
 
-
-def block_end(reader):
-    """`LogReader.block_end`, the same, quicker: how the block leaves the Postfix
-    connections it touched; the reader is then ready for another block."""
-    cdef dict tls = reader._postfix_tls
-    cdef set touched = reader._touched
-    cdef dict ends = {}
-    for key in touched:
-        ends[key] = tls.get(key)
-    touched.clear()
-    tls.clear()
-    return ends

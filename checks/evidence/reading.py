@@ -31,7 +31,7 @@ from django.utils import timezone
 from checks.evidence.parse import LOGIN, PENDING, LoginEvent, LogReader, bounded_lines
 
 try:
-    from checks.evidence._fastread import block_end, read_block
+    from checks.evidence._fastread import read_block
 except ImportError:  # not compiled (installed without a C compiler): the same, slower
     read_block = None
 
@@ -159,21 +159,16 @@ class _Part(io.RawIOBase):
         return len(data)
 
 
-def file_blocks(
-    path: Path, size: int | None = None, *, small: int = 0
-) -> Iterator[tuple[str, int, int]]:
+def file_blocks(path: Path, size: int | None = None) -> Iterator[tuple[str, int, int]]:
     """A plain file cut into parts of about `size` bytes (BLOCK_BYTES), each ending after
     a line's end (as long as the file is when this starts: lines written later are for
-    the next run); the first `small` parts a third of that (so that the database has
-    work from the start while the next parts are read)."""
+    the next run)."""
     size = size or BLOCK_BYTES
     with path.open("rb") as file:
         length = os.fstat(file.fileno()).st_size
         start = 0
-        parts = 0
         while start < length:
-            end = start + (size // 3 if parts < small else size)
-            parts += 1
+            end = start + size
             if end >= length:
                 end = length
             else:
@@ -221,7 +216,7 @@ def _block_read(block: Block) -> tuple[list[Login], Counter, dict, list]:
         logins: list[Login] = []
         pending: list[tuple[int, tuple[str, str], str]] = []
         read_block(reader, data, _login, logins, pending)
-        return logins, reader.counts, block_end(reader), pending
+        return logins, reader.counts, reader.block_end(), pending
     events = list(reader.read(_block_lines(block)))
     pending = [
         (index, event.connection, event.service)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from checks.evidence import reading
 from checks.evidence.parse import MAX_LINE, PENDING, LogReader, bounded_lines
 from tests.checks.test_evidence_parse import dovecot_lines, postfix_lines
+from tests.checks.test_evidence_recording import postfix_traffic
 
 compiled_only = pytest.mark.skipif(
     reading.read_block is None, reason="the compiled reader is not built"
@@ -33,7 +34,7 @@ def compiled(data: bytes, into: LogReader) -> tuple:
     pending: list = []
     into.counts.clear()
     reading.read_block(into, data, reading._login, logins, pending)
-    return logins, dict(into.counts), reading.block_end(into), pending
+    return logins, dict(into.counts), into.block_end(), pending
 
 
 def python(data: bytes, into: LogReader) -> tuple:
@@ -133,47 +134,12 @@ def test_any_mix_of_lines_reads_the_same(lines, final_newline):
     same(data)
 
 
-def traffic(seed: int, connections: int = 300) -> list[bytes]:
-    """Postfix smtpd connections of several processes and services in rsyslog's format,
-    interleaved as a busy server logs them (with and without TLS, logins, failed logins,
-    other programs' lines), process ids coming back; cut into parts anywhere."""
-    rng = random.Random(seed)
-    at = datetime(2026, 11, 30, 8, 0)
-    open_ones: dict[int, list[str]] = {}
-    lines: list[str] = []
-    started = 0
-    while started < connections or open_ones:
-        if started < connections and (not open_ones or rng.random() < 0.4):
-            pid = rng.choice([p for p in range(100, 110) if p not in open_ones] or [0])
-            if pid:
-                service = rng.choice(["smtpd", "submission/smtpd", "smtps/smtpd"])
-                tag = f"mail{rng.choice(['', '2'])} postfix/{service}[{pid}]:"
-                client = f"c{started}.example[198.51.100.{started % 250}]"
-                steps = [f"{tag} connect from {client}"]
-                # (smtps without its TLS line: smtpd_tls_loglevel 0)
-                if rng.random() < (0.8 if service == "smtps/smtpd" else 0.6):
-                    version = rng.choice(["TLSv1.3", "TLSv1.2", "TLSv1"])
-                    steps.append(f"{tag} Anonymous TLS connection established from {client}:"
-                                 f" {version} with cipher X (256/256 bits)")  # fmt: skip
-                for n in range(rng.choice([0, 1, 1, 2])):
-                    steps.append(f"{tag} {started:05X}{n}: client={client}, sasl_method=PLAIN,"
-                                 f" sasl_username={rng.choice(['info', 'Sales '])}")  # fmt: skip
-                if rng.random() < 0.2:
-                    steps.append(f"{tag} warning: {client}: SASL PLAIN authentication failed: x")
-                steps.append(f"{tag} disconnect from {client}")
-                open_ones[pid] = steps
-                started += 1
-        if rng.random() < 0.1:
-            lines.append(f"{at:%b %e %H:%M:%S} mail systemd[1]: Started session {started}.")
-        if open_ones:
-            pid = rng.choice(list(open_ones))
-            at += timedelta(seconds=rng.choice([0, 0, 1, 7]))
-            lines.append(f"{at:%b %e %H:%M:%S} {open_ones[pid].pop(0)}")
-            if not open_ones[pid]:
-                del open_ones[pid]
+def traffic(seed: int) -> list[bytes]:
+    """Busy Postfix traffic in rsyslog's format (tests.checks.test_evidence_recording),
+    cut into parts anywhere after a line's end, as file_blocks cuts a file."""
+    lines = postfix_traffic(seed, 300, rsyslog_from=datetime(2026, 11, 30, 8, 0))
     data = "".join(f"{line}\n" for line in lines).encode()
-    cuts = sorted(rng.sample(range(1, len(data)), 6))
-    # Parts end after a line's end, as file_blocks cuts them.
+    cuts = sorted(random.Random(seed).sample(range(1, len(data)), 6))
     ends = sorted({data.index(b"\n", cut) + 1 for cut in cuts if b"\n" in data[cut:]})
     return [data[a:b] for a, b in zip([0, *ends], [*ends, len(data)], strict=True) if a < b]
 

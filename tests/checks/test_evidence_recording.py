@@ -6,7 +6,7 @@ import gzip
 import hashlib
 import random
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -232,39 +232,54 @@ def test_a_name_two_mailboxes_share_is_told_apart_by_the_server_the_login_reache
     assert source.counts["ambiguous-user"] == 1
 
 
-def postfix_traffic(seed: int, connections: int = 60) -> list[str]:
-    """Postfix connections of several smtpd processes, interleaved as a busy server logs
-    them: with and without TLS, on 25/587/465, a login or a failed one or none; process
-    ids come back for later connections."""
+def postfix_traffic(
+    seed: int, connections: int = 60, *, rsyslog_from: datetime | None = None
+) -> list[str]:
+    """Postfix connections of several smtpd processes on two hosts, interleaved as a busy
+    server logs them: with and without TLS (smtps without its TLS line too, as with
+    smtpd_tls_loglevel 0), on 25/587/465, a login or a failed one or none, other programs'
+    lines between; process ids come back for later connections. Timestamps are ISO, a
+    second a line from 30 minutes ago, or rsyslog's from `rsyslog_from` on (several lines
+    in one second)."""
     rng = random.Random(seed)
     now = timezone.now() - timedelta(minutes=30)
+    at = rsyslog_from
     open_ones: dict[int, list[str]] = {}
     lines: list[str] = []
     started = 0
+
+    def stamp() -> str:
+        nonlocal at
+        if at is None:
+            return (now + timedelta(seconds=len(lines))).isoformat(timespec="seconds")
+        at += timedelta(seconds=rng.choice([0, 0, 1, 7]))
+        return f"{at:%b %e %H:%M:%S}"
+
     while started < connections or open_ones:
         if started < connections and (not open_ones or rng.random() < 0.4):
             pid = rng.choice([p for p in range(100, 112) if p not in open_ones] or [0])
             if pid:
                 service = rng.choice(["smtpd", "submission/smtpd", "smtps/smtpd"])
-                tag = f"mail postfix/{service}[{pid}]:"
+                tag = f"mail{rng.choice(['', '2'])} postfix/{service}[{pid}]:"
                 client = f"c{started}.example[198.51.100.{started % 250}]"
                 steps = [f"{tag} connect from {client}"]
-                if service == "smtps/smtpd" or rng.random() < 0.6:
+                if rng.random() < (0.8 if service == "smtps/smtpd" else 0.6):
                     version = rng.choice(["TLSv1.3", "TLSv1.2", "TLSv1"])
                     steps.append(f"{tag} Anonymous TLS connection established from {client}: "
                                  f"{version} with cipher X (256/256 bits)")  # fmt: skip
                 for n in range(rng.choice([0, 1, 1, 2])):
                     steps.append(f"{tag} {started:05X}{n}: client={client}, sasl_method=PLAIN, "
-                                 f"sasl_username={rng.choice(['info', 'sales'])}")  # fmt: skip
+                                 f"sasl_username={rng.choice(['info', 'sales', 'Sales '])}")  # fmt: skip
                 if rng.random() < 0.2:
                     steps.append(f"{tag} warning: {client}: SASL PLAIN authentication failed: x")
                 steps.append(f"{tag} disconnect from {client}")
                 open_ones[pid] = steps
                 started += 1
+        if rng.random() < 0.1:
+            lines.append(f"{stamp()} mail systemd[1]: Started session {started}.")
         if open_ones:
             pid = rng.choice(list(open_ones))
-            at = (now + timedelta(seconds=len(lines))).isoformat(timespec="seconds")
-            lines.append(f"{at} {open_ones[pid].pop(0)}")
+            lines.append(f"{stamp()} {open_ones[pid].pop(0)}")
             if not open_ones[pid]:
                 del open_ones[pid]
     return lines
@@ -277,6 +292,19 @@ def evidence_rows() -> list[tuple]:
             "last_seen", "last_remote",
         )
     )  # fmt: skip
+
+
+def counted_in_one_go_then_forgotten(lines: list[str], source, tmp_path):
+    """The lines counted in one go (what any other way must give), then everything
+    counted forgotten and the lines written to a file; returns the counts, the evidence
+    rows and the file."""
+    one_go, _ = evidence_ingest(lines, source=source)
+    expected = evidence_rows()
+    LoginEvidence.objects.all().delete()
+    SeenSessions.objects.all().delete()
+    path = tmp_path / "mail.log"
+    path.write_text("\n".join(lines) + "\n")
+    return one_go, expected, path
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -358,12 +386,7 @@ def test_batches_written_at_once_by_two_connections_count_each_session_once(
         dovecot("info", session=f"d{n}", minutes_ago=n % 50) for n in range(300)
     ]
     lines += lines[:100]  # some lines twice in the same file
-    one_go, _ = evidence_ingest(lines, source=source)
-    expected = evidence_rows()
-    LoginEvidence.objects.all().delete()
-    SeenSessions.objects.all().delete()
-    path = tmp_path / "mail.log"
-    path.write_text("\n".join(lines) + "\n")
+    one_go, expected, path = counted_in_one_go_then_forgotten(lines, source, tmp_path)
 
     at_once, _ = evidence_ingest(
         blocks=file_blocks(path, 2000), source=source, processes=2, batch_size=20
@@ -409,12 +432,7 @@ def test_a_recording_process_killed_mid_file_stops_the_command_and_a_rerun_count
     lines = postfix_traffic(6, connections=300) + [
         dovecot("info", session=f"d{n}", minutes_ago=n % 50) for n in range(300)
     ]
-    one_go, _ = evidence_ingest(lines, source=source)
-    expected = evidence_rows()
-    LoginEvidence.objects.all().delete()
-    SeenSessions.objects.all().delete()
-    path = tmp_path / "mail.log"
-    path.write_text("\n".join(lines) + "\n")
+    one_go, expected, path = counted_in_one_go_then_forgotten(lines, source, tmp_path)
     monkeypatch.setattr(reading, "BLOCK_BYTES", 4000)
     monkeypatch.setattr(ingest_maillog, "reading_processes", lambda: 2)
     record = recording._block_record

@@ -93,9 +93,7 @@ class Command(BaseCommand):
                             bounded_lines(gzip.GzipFile(fileobj=raw)) if gzipped else (),
                             blocks=None
                             if gzipped
-                            else file_blocks(
-                                path, file_block_size(path, processes), small=processes
-                            ),
+                            else file_blocks(path, file_block_size(path, processes)),
                             source=source,
                             directory=directory,
                             progress=bar,
