@@ -80,18 +80,23 @@ class LoginEvidence(models.Model):
 class SeenSessions(models.Model):
     """The sessions already counted whose login fell in one minute (UTC), so that the same
     line read twice counts once: each session key's 8-byte hash (`checks.evidence.recording`),
-    concatenated. One row per minute: a file of a million logins writes a few thousand
-    rows, not a million index entries. Pruned after LOG_EVIDENCE_KEEP_DAYS, beyond which
-    lines are refused anyway."""
+    concatenated. One row per minute and part (the mailbox's id, or the key, modulo
+    `SESSION_PARTS`): a file of a million logins writes a few thousand rows, not a million
+    index entries, and its parts are written at once on several connections. Pruned after
+    LOG_EVIDENCE_KEEP_DAYS, beyond which lines are refused anyway."""
 
-    minute = models.DateTimeField(unique=True)
+    minute = models.DateTimeField()
+    part = models.PositiveSmallIntegerField(default=0)
     keys = models.BinaryField(default=bytes)
 
     class Meta:
         verbose_name_plural = "seen sessions"
+        constraints = [
+            models.UniqueConstraint(fields=["minute", "part"], name="seen_sessions_minute_part")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.minute:%Y-%m-%d %H:%M}: {len(self.keys) // 8} sessions"
+        return f"{self.minute:%Y-%m-%d %H:%M} ({self.part}): {len(self.keys) // 8} sessions"
 
 
 class IngestToken(models.Model):

@@ -6,20 +6,22 @@ Idempotent: every event's session key is hashed (8 bytes) into the row of its mi
 Each batch (the keys, the evidence upserts and the source's counts) is one transaction,
 so a batch is either wholly counted or not at all, and repeating it counts nothing twice.
 
-Speed: a file is read and recorded by one process per core, each taking parts of it in
-turn (`_record_parallel`: only counts come back); a shipper's batch is read in a thread
-while the database writes (`checks.evidence.reading`). Per batch the database sees a
-handful of statements (COPY and one insert-on-conflict for the evidence, one select and
-one update for the sessions).
+Speed: a file is read by one process per core, each taking parts of it in turn and
+tallying them in memory (`Tally`); this process adds the tallies up and writes them, a
+million sessions at a time (`_tally_parallel`): a mailbox's logins anywhere in the file
+become one row update. A shipper's batch is read in a thread while the database writes
+(`checks.evidence.reading`). Per batch the database sees a handful of statements (COPY
+and one insert-on-conflict for the evidence, one insert, one select and one update for
+the sessions).
 """
 
 from __future__ import annotations
 
-import multiprocessing.util
 import sys
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,7 +50,13 @@ from checks.evidence.reading import (
 AMBIGUOUS = -1  # a login name more than one mailbox answers to
 NO_SERVER = (None, False)  # an address the registry does not know
 BATCH_SIZE = 50_000  # events per transaction
+# of a file read by several processes (`_tally_parallel`): about 100 MB of memory
+FILE_BATCH_SIZE = 1_000_000
 CHUNK = 500  # rows per INSERT statement
+# A minute's sessions are kept in this many rows (parts: the mailbox id, or the session
+# key, modulo this), which several connections write at once.
+SESSION_PARTS = 4
+MINUTE_NUMBER = "(extract(epoch FROM minute)::bigint / 60)"  # a minute's POSIX minutes
 
 
 @dataclass
@@ -168,64 +176,6 @@ def _copy(cursor, table: str, columns: str, rows: Iterable[tuple]) -> None:
             write(row)
 
 
-def _insert_seen(cursor, keys: dict[int, float]) -> set[int]:
-    """Add the keys not yet seen (key → its login's timestamp) to their minutes' rows
-    (locked, in order: two workers given overlapping batches wait for each other, never
-    deadlock); returns those (the events to count)."""
-    by_number: dict[int, set[int]] = {}
-    for key, at in keys.items():
-        number = int(at // 60)
-        found = by_number.get(number)
-        if found is None:
-            by_number[number] = {key}
-        else:
-            found.add(key)
-    by_minute = {_time(number * 60): found for number, found in by_number.items()}
-    minutes = sorted(by_minute)
-    table = SeenSessions._meta.db_table
-    new: set[int] = set()
-    if connection.vendor == "postgresql":
-        # Minutes no row has yet (most, when a new day is read) are made with their keys,
-        # all of them new; the others are read and added to below.
-        cursor.execute(
-            f"INSERT INTO {table} (minute, keys) SELECT * FROM unnest(%s::timestamptz[],"
-            f" %s::bytea[]) ON CONFLICT (minute) DO NOTHING RETURNING minute",
-            [minutes, [keys_pack(by_minute[minute]) for minute in minutes]],
-        )
-        for (minute,) in cursor.fetchall():
-            new.update(by_minute.pop(minute))
-        minutes = sorted(by_minute)
-    else:
-        SeenSessions.objects.bulk_create(
-            [SeenSessions(minute=minute) for minute in minutes], ignore_conflicts=True
-        )
-    changed: list[tuple[int, bytes]] = []
-    for chunk in _chunks(minutes, 2000):
-        for pk, minute, data in (
-            SeenSessions.objects.select_for_update()
-            .filter(minute__in=chunk)
-            .order_by("minute")
-            .values_list("pk", "minute", "keys")
-        ):
-            added = by_minute[minute].difference(keys_unpack(data))
-            if added:
-                new.update(added)
-                changed.append((pk, bytes(data) + keys_pack(added)))
-    if not changed:
-        return new
-    if connection.vendor == "postgresql":
-        cursor.execute(
-            f"UPDATE {table} SET keys = v.keys FROM unnest(%s::bigint[], %s::bytea[])"
-            f" AS v(id, keys) WHERE {table}.id = v.id",
-            [[pk for pk, _ in changed], [data for _, data in changed]],
-        )
-    else:
-        cursor.executemany(
-            f"UPDATE {table} SET keys = %s WHERE id = %s", [(data, pk) for pk, data in changed]
-        )
-    return new
-
-
 # The temporary tables COPY fills.
 TEMP_TABLES = {
     "evidence_new_rows": "mailbox_id bigint, protocol varchar(4), address varchar(45),"
@@ -271,7 +221,8 @@ def _merge(cursor, rows: dict[tuple, list]) -> None:
         # ORDER BY: concurrent writers lock the rows they share in the same order (no
         # deadlock). (An update of the rows there already and an insert of the others
         # would write less, but loses the counts of rows another writer adds between
-        # the two.)
+        # the two.) The sort in memory: a file's rows are more than the default allows.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(
             f"INSERT INTO {table} ({UPSERT_COLUMNS}) SELECT"
             f" {UPSERT_COLUMNS.replace('first_seen, last_seen', FROM_TIMESTAMPS)}"
@@ -291,51 +242,274 @@ def _merge(cursor, rows: dict[tuple, list]) -> None:
         )
 
 
-def _rows(logins: Iterable[Login], directory: Directory) -> tuple[dict, Counter, set[int]]:
-    """The evidence rows of logins (each counted): (mailbox, protocol, address, port, TLS,
-    version) → [server, legacy address, first, last, count, last remote], with the counts
-    (recorded, unknown and ambiguous login names, other outcomes) and the mailboxes."""
-    counts: Counter = Counter()
-    mailboxes: set[int] = set()
-    rows: dict[tuple, list] = {}
+@dataclass
+class Tally:
+    """Logins counted in memory, not written yet (`tally`, `tally_add`, `tally_write`).
+
+    `rows`: (mailbox, protocol, address, port, TLS, version) → [server, legacy address,
+    first, last, count, last remote]. `sessions`: (minute in POSIX minutes, part) → the
+    keys of the sessions whose login fell in it and which are kept in that part of it
+    (its mailbox's id, or the key, modulo SESSION_PARTS), and what each of them added: its
+    row's key, or the name of the count it went to (an unknown login name, a failed login,
+    …). `counts`: recorded, unknown-user, ambiguous-user, new-<outcome>, duplicate.
+
+    A session counted before (or twice in the tally) is taken out again by what it added
+    (`_untally`): its row's count goes down by one. Its time and client address are
+    those of the same login counted before, so the row's first and last times stay
+    right."""
+
+    rows: dict[tuple, list] = field(default_factory=dict)
+    sessions: dict[tuple[int, int], tuple[list[int], list]] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+    recorded: int = 0  # (while `tally` counts)
+
+    def logins(self) -> int:
+        return sum(len(keys) for keys, _ in self.sessions.values())
+
+
+def tally(
+    logins: Iterable[Login], directory: Directory, into: Tally | list[Tally] | None = None
+) -> Tally | list[Tally]:
+    """The logins counted into a tally (a new one, or `into`), each session once. Into a
+    list of tallies, each session goes to the one its part says (SESSION_PARTS, modulo
+    their number): tallies that share no evidence row and no row of sessions."""
+    targets = [Tally()] if into is None else into if isinstance(into, list) else [into]
+    spread = len(targets)
     # Once per login: names looked up through local names.
     find_mailbox, find_address = directory.logins.get, directory.addresses.get
-    standard_port, find_row = directory.ports.get, rows.get
-    recorded = 0
-    for _, at, outcome, protocol, user, remote, local, local_port, tls, version in logins:
+    standard_port = directory.ports.get
+    seen: set[int] = set()
+    remember = seen.add
+    duplicate = 0
+    for key, at, outcome, protocol, user, remote, local, local_port, tls, version in logins:
+        if key in seen:
+            duplicate += 1
+            continue
+        remember(key)
+        added: tuple | str
         if outcome != LOGIN:
-            counts[f"new-{outcome}"] += 1
-            continue
-        user = user.lower()
-        mailbox = find_mailbox(user)
-        if mailbox is None:
-            counts["unknown-user"] += 1
-            continue
-        address = local or ""
-        server, legacy = find_address(address, NO_SERVER)
-        if mailbox == AMBIGUOUS and server is not None:
-            host = directory.server_names.get(server, "")
-            mailbox = directory.on_server.get((user, host), AMBIGUOUS)
-        if mailbox == AMBIGUOUS:
-            counts["ambiguous-user"] += 1
-            continue
-        recorded += 1
-        mailboxes.add(mailbox)
-        row_key = (
-            mailbox, protocol, address, standard_port(local_port, local_port) or 0, tls,
-            version or "",
-        )  # fmt: skip
-        row = find_row(row_key)
-        if row is None:
-            rows[row_key] = [server, legacy, at, at, 1, remote]
+            added = f"new-{outcome}"
         else:
-            if at < row[2]:
-                row[2] = at
-            if at >= row[3]:
-                row[3], row[5] = at, remote
-            row[4] += 1
-    counts["recorded"] = recorded
-    return rows, counts, mailboxes
+            user = user.lower()
+            mailbox = find_mailbox(user)
+            address = local or ""
+            server, legacy = find_address(address, NO_SERVER)
+            if mailbox == AMBIGUOUS and server is not None:
+                host = directory.server_names.get(server, "")
+                mailbox = directory.on_server.get((user, host), AMBIGUOUS)
+            if mailbox is None:
+                added = "unknown-user"
+            elif mailbox == AMBIGUOUS:
+                added = "ambiguous-user"
+            else:
+                added = (
+                    mailbox, protocol, address, standard_port(local_port, local_port) or 0, tls,
+                    version or "",
+                )  # fmt: skip
+        part = (key if type(added) is str else added[0]) % SESSION_PARTS
+        target = targets[0] if spread == 1 else targets[part % spread]
+        if type(added) is str:
+            target.counts[added] += 1
+        else:
+            rows = target.rows
+            row = rows.get(added)
+            if row is None:
+                rows[added] = [server, legacy, at, at, 1, remote]
+            else:
+                if at < row[2]:
+                    row[2] = at
+                if at >= row[3]:
+                    row[3], row[5] = at, remote
+                row[4] += 1
+            target.recorded += 1
+        place = (int(at // 60), part)
+        found = target.sessions.get(place)
+        if found is None:
+            target.sessions[place] = ([key], [added])
+        else:
+            found[0].append(key)
+            found[1].append(added)
+    for target in targets:
+        target.counts["recorded"] += target.recorded
+        target.recorded = 0
+    targets[0].counts["duplicate"] += duplicate
+    return targets if isinstance(into, list) else targets[0]
+
+
+def tally_add(total: Tally, part: Tally) -> None:
+    """A part's tally added to a total (a session in both is taken out when written)."""
+    rows = total.rows
+    for key, row in part.rows.items():
+        found = rows.get(key)
+        if found is None:
+            rows[key] = row
+            continue
+        if row[2] < found[2]:
+            found[2] = row[2]
+        if row[3] >= found[3]:
+            found[3], found[5] = row[3], row[5]
+        found[4] += row[4]
+    for place, (keys, added) in part.sessions.items():
+        found = total.sessions.get(place)
+        if found is None:
+            total.sessions[place] = (keys, added)
+        else:
+            found[0].extend(keys)
+            found[1].extend(added)
+    total.counts.update(part.counts)
+
+
+def _untally(total: Tally, added: tuple | str) -> None:
+    """A session counted before taken out of the tally again."""
+    if type(added) is str:
+        total.counts[added] -= 1
+    else:
+        row = total.rows[added]
+        row[4] -= 1
+        if not row[4]:
+            del total.rows[added]
+        total.counts["recorded"] -= 1
+    total.counts["duplicate"] += 1
+
+
+def _sessions_once(total: Tally) -> dict[tuple[int, int], set[int]]:
+    """Each (minute, part)'s keys, once: a session in the tally twice (the same line in
+    two parts of a file) is taken out again for the second time."""
+    by_part: dict[tuple[int, int], set[int]] = {}
+    for place, (keys, added) in total.sessions.items():
+        once = by_part[place] = set(keys)
+        if len(once) < len(keys):
+            counted: set[int] = set()
+            for key, what in zip(keys, added, strict=True):
+                if key in counted:
+                    _untally(total, what)
+                counted.add(key)
+    return by_part
+
+
+def _insert_seen(cursor, total: Tally) -> None:
+    """The tally's sessions added to their (minute, part) rows; those counted before (in
+    any part of their minute) are taken out of the tally (`_untally`). First a look
+    without locks (every session counted before a run began); then the new rows are
+    made, and the rows there already locked in order (two writers given overlapping
+    batches wait for each other, never deadlock) and looked at again."""
+    by_part = _sessions_once(total)
+    if not by_part:
+        return
+    table = SeenSessions._meta.db_table
+    numbers = sorted({minute for minute, _part in by_part})
+    added_by_key: dict[tuple[int, int], dict[int, tuple | str]] = {}
+
+    def counted_before(place: tuple[int, int], keys: set[int]) -> None:
+        found = added_by_key.get(place)
+        if found is None:
+            found = added_by_key[place] = dict(zip(*total.sessions[place], strict=True))
+        for key in keys:
+            _untally(total, found[key])
+        by_part[place] -= keys
+
+    postgresql = connection.vendor == "postgresql"
+    minutes = {number: _time(number * 60) for number in numbers}
+    if postgresql:  # (minutes as numbers: quicker to hand over than times)
+        cursor.execute(
+            f"SELECT {MINUTE_NUMBER}, keys FROM {table} WHERE minute = ANY(ARRAY(SELECT"
+            " to_timestamp(n * 60) FROM unnest(%s::bigint[]) AS n))",
+            [numbers],
+        )
+        looked = cursor.fetchall()
+    else:
+        looked = [
+            (int(minute.timestamp() // 60), data)
+            for chunk in _chunks(numbers, 2000)
+            for minute, data in SeenSessions.objects.filter(
+                minute__in=[minutes[number] for number in chunk]
+            ).values_list("minute", "keys")
+        ]
+    for number, data in looked:
+        before = keys_unpack(data)
+        for place in [(number, part) for part in range(SESSION_PARTS)]:
+            keys = by_part.get(place)
+            if keys and not keys.isdisjoint(before):
+                counted_before(place, keys.intersection(before))
+    places = sorted(place for place, keys in by_part.items() if keys)
+    if postgresql:
+        # Rows not there yet (most, when a new day is read) are made with their keys.
+        cursor.execute(
+            f"INSERT INTO {table} (minute, part, keys) SELECT to_timestamp(n * 60), p, k"
+            " FROM unnest(%s::bigint[], %s::smallint[], %s::bytea[]) AS v(n, p, k)"
+            f" ON CONFLICT (minute, part) DO NOTHING RETURNING {MINUTE_NUMBER}, part",
+            [
+                [number for number, _ in places],
+                [part for _, part in places],
+                [keys_pack(by_part[place]) for place in places],
+            ],
+        )
+        made = set(cursor.fetchall())
+        places = [place for place in places if place not in made]
+        if not places:
+            return
+        cursor.execute(
+            f"SELECT id, {MINUTE_NUMBER}, part, keys FROM {table} WHERE (minute, part) IN"
+            " (SELECT to_timestamp(n * 60), p FROM unnest(%s::bigint[], %s::smallint[])"
+            " AS v(n, p)) ORDER BY minute, part FOR UPDATE",
+            [[number for number, _ in places], [part for _, part in places]],
+        )
+        found = cursor.fetchall()
+    else:
+        SeenSessions.objects.bulk_create(
+            [SeenSessions(minute=minutes[number], part=part) for number, part in places],
+            ignore_conflicts=True,
+        )
+        wanted = set(places)
+        found = [
+            (pk, number, part, data)
+            for chunk in _chunks(numbers, 2000)
+            for pk, minute, part, data in SeenSessions.objects.filter(
+                minute__in=[minutes[number] for number in chunk]
+            ).values_list("pk", "minute", "part", "keys")
+            if (number := int(minute.timestamp() // 60), part) in wanted
+        ]
+    changed: list[tuple[int, bytes]] = []
+    for pk, number, part, data in found:
+        keys = by_part[place := (number, part)]
+        again = keys.intersection(keys_unpack(data))  # counted since the look above
+        if again:
+            counted_before(place, again)
+        if keys:
+            changed.append((pk, bytes(data) + keys_pack(keys)))
+    if not changed:
+        return
+    if postgresql:
+        cursor.execute(
+            f"UPDATE {table} SET keys = v.keys FROM unnest(%s::bigint[], %s::bytea[])"
+            f" AS v(id, keys) WHERE {table}.id = v.id",
+            [[pk for pk, _ in changed], [data for _, data in changed]],
+        )
+    else:
+        cursor.executemany(
+            f"UPDATE {table} SET keys = %s WHERE id = %s", [(data, pk) for pk, data in changed]
+        )
+
+
+def tally_write(
+    total: Tally, *, source: LogSource, read_counts: Counter | None = None
+) -> tuple[Counter, set[int]]:
+    """A tally written in one transaction: its sessions not counted before, their
+    evidence, and the source's counts with `read_counts` (lines read, skipped, …). Returns
+    the counts and the mailboxes that have new evidence."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _insert_seen(cursor, total)
+        _stage(cursor, total.rows)
+        _merge(cursor, total.rows)
+        counts = total.counts
+        locked = LogSource.objects.select_for_update().get(pk=source.pk)
+        merged = Counter(locked.counts)
+        merged.update(read_counts or {})
+        merged.update({k: v for k, v in counts.items() if v})
+        locked.counts = dict(merged)
+        locked.last_ingest_at = timezone.now()
+        locked.save(update_fields=["counts", "last_ingest_at"])
+    return +counts, {key[0] for key in total.rows}
 
 
 def evidence_record(
@@ -347,34 +521,8 @@ def evidence_record(
 ) -> tuple[Counter, set[int]]:
     """Count a batch of logins (`_login`) once, in one transaction; returns the batch's
     counts and the mailboxes that have new evidence. `read_counts` (lines read, skipped,
-    …) are added to the source's counts in the same transaction.
-
-    The rows are worked out and handed to the database before the rows that several
-    writers share (the minutes' sessions, the evidence, the source) are locked, as if
-    every session were new; when some were counted before, again for the new ones
-    alone. The locks are held for the database's work only."""
-    by_key: dict[int, Login] = {}
-    for login in logins:
-        by_key.setdefault(login[0], login)
-    rows, counts, mailboxes = _rows(by_key.values(), directory)
-    with transaction.atomic(), connection.cursor() as cursor:
-        _stage(cursor, rows)
-        new = _insert_seen(cursor, {key: login[1] for key, login in by_key.items()})
-        if len(new) < len(by_key):
-            rows, counts, mailboxes = _rows(
-                (by_key[key] for key in by_key if key in new), directory
-            )
-            _stage(cursor, rows)
-        counts["duplicate"] = len(logins) - len(new)
-        _merge(cursor, rows)
-        locked = LogSource.objects.select_for_update().get(pk=source.pk)
-        merged = Counter(locked.counts)
-        merged.update(read_counts or {})
-        merged.update({k: v for k, v in counts.items() if v})
-        locked.counts = dict(merged)
-        locked.last_ingest_at = timezone.now()
-        locked.save(update_fields=["counts", "last_ingest_at"])
-    return counts, mailboxes
+    …) are added to the source's counts in the same transaction."""
+    return tally_write(tally(logins, directory), source=source, read_counts=read_counts)
 
 
 def evidence_ingest(
@@ -384,7 +532,7 @@ def evidence_ingest(
     blocks: Iterable[Block] | None = None,
     directory: Directory | Callable[[], Directory] | None = None,
     progress: Any = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     postfix_tls: dict | None = None,
     processes: int = 1,
 ) -> tuple[Counter, set[int]]:
@@ -410,23 +558,25 @@ def evidence_ingest(
         total.update(counts)
         total.update(read)
         mailboxes.update(touched)
-        if progress is not None:
+        if progress is not None and not reported:
             progress.update(read["lines"])
+
+    reported = processes > 1 and not connection.in_atomic_block  # as parts are read
 
     work = blocks if blocks is not None else line_blocks(lines)
     if processes > 1 and not connection.in_atomic_block:
-        pending: list[Login] = []
-        for counts, touched, read, completed in _record_parallel(
-            work, source=source, directory=load(), processes=processes, postfix_tls=postfix_tls
+        for counts, touched, read in _tally_parallel(
+            work,
+            source=source,
+            directory=load(),
+            processes=processes,
+            postfix_tls=postfix_tls,
+            group_size=batch_size or FILE_BATCH_SIZE,
+            progress=progress,
         ):
             counted(counts, touched, read)
-            pending.extend(completed)
-            if len(pending) >= batch_size:
-                counted(*evidence_record(pending, source=source, directory=load()), Counter())
-                pending = []
-        if pending:
-            counted(*evidence_record(pending, source=source, directory=load()), Counter())
         return total, mailboxes
+    batch_size = batch_size or BATCH_SIZE
     if processes > 1:
         batches = read_parallel(work, batch_size, processes, postfix_tls, load)
     else:
@@ -438,67 +588,111 @@ def evidence_ingest(
     return total, mailboxes
 
 
-# What the recording processes work with: set before they are forked.
-_recording: dict[str, Any] = {}
+# What the reading processes tally with: set before they are forked.
+_tallying: dict[str, Any] = {}
 
 
-def _block_record(block: Block) -> tuple[Counter, set[int], Counter, dict, list]:
-    """In a recording process: a block's logins read and recorded in a transaction of
-    its own (with the block's line counts), but for the Postfix logins whose connection
-    began in an earlier block: those go back, with their connection, to be completed in
-    order. Returns the counts, the mailboxes with new evidence, the block's line counts,
-    how it leaves the Postfix connections it touched, and those logins."""
-    if "closing" not in _recording:  # the process's connection lives as long as it does
-        _recording["closing"] = multiprocessing.util.Finalize(
-            None, connection.close, exitpriority=0
-        )
-    connection.close_if_unusable_or_obsolete()
+def _block_tally(block: Block) -> tuple[list[Tally], Counter, dict, list]:
+    """In a reading process: a block's logins tallied (`tally`, into one tally per
+    writer), but for the Postfix logins whose connection began in an earlier block: those
+    go back, with their connection, to be completed in order. Returns the tallies, the
+    block's line counts, how it leaves the Postfix connections it touched, and those
+    logins."""
     logins, read, ends, pending = _block_read(block)
     waiting = {index for index, _key, _service in pending}
     ready = [login for i, login in enumerate(logins) if i not in waiting] if waiting else logins
-    counts, touched = evidence_record(
-        ready, source=_recording["source"], directory=_recording["directory"], read_counts=read
+    tallies = [Tally() for _ in range(_tallying["writers"])]
+    return (
+        tally(ready, _tallying["directory"], into=tallies),
+        read,
+        ends,
+        [(logins[i], key, srv) for i, key, srv in pending],
     )
-    return counts, touched, read, ends, [(logins[i], key, srv) for i, key, srv in pending]
 
 
-def _record_parallel(
+def _written_at_once(
+    tallies: list[Tally], source: LogSource, read: Counter
+) -> tuple[Counter, set[int]]:
+    """Tallies that share no row written at once, each in its own transaction on its own
+    connection (`tally_write`; the lines read go with the first)."""
+    if len(tallies) == 1:
+        return tally_write(tallies[0], source=source, read_counts=read)
+
+    def write(index: int) -> tuple[Counter, set[int]]:
+        try:
+            return tally_write(
+                tallies[index], source=source, read_counts=read if not index else None
+            )
+        finally:
+            connection.close()  # this thread's
+
+    with ThreadPoolExecutor(len(tallies), thread_name_prefix="evidence-writer") as pool:
+        futures = [pool.submit(write, index) for index in range(len(tallies))]
+        wait(futures)
+    counts: Counter = Counter()
+    touched: set[int] = set()
+    for future in futures:
+        written, mailboxes = future.result()  # (the first failure is raised)
+        counts.update(written)
+        touched.update(mailboxes)
+    return counts, touched
+
+
+def _tally_parallel(
     blocks: Iterable[Block],
     *,
     source: LogSource,
     directory: Directory,
     processes: int,
     postfix_tls: dict,
-) -> Iterator[tuple[Counter, set[int], Counter, list[Login]]]:
-    """`processes` processes take the blocks in turn and each reads and records its own
-    (`_block_record`), on its own database connection: nothing passes through this
-    process but the counts, and the few Postfix logins that a block could not complete
-    (yielded, completed, for the caller to record). They lock the same kinds of rows in
-    the same order (minutes, evidence, the source), so they may wait for each other but
-    never deadlock; each block is one transaction, counted wholly or not at all."""
-    connections.close_all()  # each forked process opens its own
-    _recording.update(source=source, directory=directory)
+    group_size: int,
+    progress: Any,
+) -> Iterator[tuple[Counter, set[int], Counter]]:
+    """`processes` processes take the blocks in turn and tally each (`_block_tally`); this
+    one adds the tallies up in order (completing the few Postfix logins a block could not)
+    and writes them once `group_size` sessions or more are in: a mailbox's logins from all
+    the parts become one row update (a day's file updates each row once, not once per
+    part). The tallies are kept in as many parts as there are processes (at most
+    SESSION_PARTS), which share no row and are written at once (`_written_at_once`), each
+    counted wholly or not at all. Yields the counts, the mailboxes with new evidence and
+    the lines read of each group."""
+    connections.close_all()  # not shared with the forked processes (this one reopens it)
+    writers = min(processes, SESSION_PARTS)
+    _tallying.update(directory=directory, writers=writers)
     try:
         with reading_pool(processes) as pool:
             waiting: deque = deque()
+            group, read = [Tally() for _ in range(writers)], Counter()
 
-            def take() -> tuple[Counter, set[int], Counter, list[Login]]:
-                counts, touched, read, ends, pending = waiting.popleft().result()
-                completed = [
-                    login_resolve(login, key, service, postfix_tls)
-                    for login, key, service in pending
-                ]
+            def take() -> Iterator[tuple[Counter, set[int], Counter]]:
+                nonlocal group, read
+                parts, counts, ends, pending = waiting.popleft().result()
+                for total, part in zip(group, parts, strict=True):
+                    tally_add(total, part)
+                if pending:
+                    completed = [
+                        login_resolve(login, key, service, postfix_tls)
+                        for login, key, service in pending
+                    ]
+                    tally(completed, directory, into=group)
                 postfix_carry(postfix_tls, ends)
-                return counts, touched, read, completed
+                read.update(counts)
+                if progress is not None:
+                    progress.update(counts["lines"])
+                if sum(total.logins() for total in group) >= group_size:
+                    yield (*_written_at_once(group, source, read), read)
+                    group, read = [Tally() for _ in range(writers)], Counter()
 
             for block in blocks:
-                waiting.append(pool.submit(_block_record, block))
+                waiting.append(pool.submit(_block_tally, block))
                 if len(waiting) >= 2 * processes:
-                    yield take()
+                    yield from take()
             while waiting:
-                yield take()
+                yield from take()
+            if read:
+                yield (*_written_at_once(group, source, read), read)
     finally:
-        _recording.clear()
+        _tallying.clear()
 
 
 def sessions_counted() -> int:

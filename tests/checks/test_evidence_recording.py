@@ -403,7 +403,7 @@ def test_batches_written_at_once_by_two_connections_count_each_session_once(
 
 
 def _dies_on_the_fourth_part(block):
-    """A recording process's work that SIGKILLs its process on the fourth part of 4000
+    """A reading process's work that SIGKILLs its process on the fourth part of 4000
     bytes (handed to the process by name: see the test below)."""
     import os
     import signal
@@ -417,13 +417,13 @@ _RECORD = None  # the real one, while the test runs
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_recording_process_killed_mid_file_stops_the_command_and_a_rerun_counts_the_rest_once(
+def test_a_reading_process_killed_mid_file_stops_the_command_and_a_rerun_counts_the_rest_once(
     registry, source, alpha_mailbox, beta_mailbox, tmp_path, monkeypatch
 ):
-    """ingest_maillog's recording processes, one of them SIGKILLed while it works on a
+    """ingest_maillog's reading processes, one of them SIGKILLed while it works on a
     part of the file: the command stops with an error that says what to do (instead of
-    waiting for it forever), what was committed stays counted, and running it again
-    counts the rest, nothing twice."""
+    waiting for it forever), the groups written before stay counted (groups of 5
+    sessions here), and running it again counts the rest, nothing twice."""
     from django.core.management.base import CommandError
 
     from checks.evidence import reading, recording
@@ -435,16 +435,17 @@ def test_a_recording_process_killed_mid_file_stops_the_command_and_a_rerun_count
     one_go, expected, path = counted_in_one_go_then_forgotten(lines, source, tmp_path)
     monkeypatch.setattr(reading, "BLOCK_BYTES", 4000)
     monkeypatch.setattr(ingest_maillog, "reading_processes", lambda: 2)
-    record = recording._block_record
+    monkeypatch.setattr(recording, "FILE_BATCH_SIZE", 5)
+    record = recording._block_tally
     monkeypatch.setattr(sys.modules[__name__], "_RECORD", record)
-    monkeypatch.setattr(recording, "_block_record", _dies_on_the_fourth_part)
+    monkeypatch.setattr(recording, "_block_tally", _dies_on_the_fourth_part)
     out = StringIO()
     with pytest.raises(CommandError, match="reading process stopped"):
         call_command("ingest_maillog", str(path), source=source.name, stdout=out)
     counted_before = LoginEvidence.objects.count()
     assert 0 < sum(LoginEvidence.objects.values_list("count", flat=True)) < one_go["recorded"]
 
-    monkeypatch.setattr(recording, "_block_record", record)
+    monkeypatch.setattr(recording, "_block_tally", record)
     call_command("ingest_maillog", str(path), source=source.name, stdout=out)
     assert evidence_rows() == expected
     assert LoginEvidence.objects.count() >= counted_before

@@ -102,9 +102,9 @@ class Command(BaseCommand):
                         )
                     except BrokenProcessPool:  # killed, out of memory
                         raise CommandError(
-                            f"{path}: a reading process stopped before the end. What was read"
-                            " before it is counted; run the command again to count the rest"
-                            " (nothing is counted twice)."
+                            f"{path}: a reading process stopped before the end. The lines"
+                            " written before it stay counted; run the command again to count"
+                            " the rest (nothing is counted twice)."
                         ) from None
                     except (OSError, EOFError) as error:  # a damaged archive
                         raise CommandError(f"{path}: {error}") from None
