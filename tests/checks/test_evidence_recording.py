@@ -402,15 +402,15 @@ def test_batches_written_at_once_by_two_connections_count_each_session_once(
     assert (again["recorded"], again["duplicate"]) == (0, events)
 
 
-def _dies_on_the_fourth_part(block):
-    """A reading process's work that SIGKILLs its process on the fourth part of 4000
+def _dies_on_the_eighth_part(block, into):
+    """A reading process's work that SIGKILLs its process on the eighth part of 4000
     bytes (handed to the process by name: see the test below)."""
     import os
     import signal
 
-    if 3 * 4000 <= block[1] < 4 * 4000:
+    if 7 * 4000 <= block[1] < 8 * 4000:
         os.kill(os.getpid(), signal.SIGKILL)
-    return _RECORD(block)
+    return _RECORD(block, into)
 
 
 _RECORD = None  # the real one, while the test runs
@@ -438,7 +438,7 @@ def test_a_reading_process_killed_mid_file_stops_the_command_and_a_rerun_counts_
     monkeypatch.setattr(recording, "FILE_BATCH_SIZE", 5)
     record = recording._block_tally
     monkeypatch.setattr(sys.modules[__name__], "_RECORD", record)
-    monkeypatch.setattr(recording, "_block_tally", _dies_on_the_fourth_part)
+    monkeypatch.setattr(recording, "_block_tally", _dies_on_the_eighth_part)
     out = StringIO()
     with pytest.raises(CommandError, match="reading process stopped"):
         call_command("ingest_maillog", str(path), source=source.name, stdout=out)
@@ -517,3 +517,73 @@ def test_writers_at_once_on_the_same_rows_lose_no_count_and_never_deadlock(regis
         thread.join()
     assert errors == []
     assert sum(LoginEvidence.objects.values_list("count", flat=True)) == sum(sent) > 500
+
+
+def _written_by(log):
+    """tally_write as it is, noting which process wrote how many evidence rows (into
+    `log`, a file: the writers are the reading processes)."""
+    import json
+    import os
+
+    from checks.evidence import recording
+
+    write = recording.tally_write
+
+    def noted(total, **kwargs):
+        rows = len(total.rows)
+        found = write(total, **kwargs)
+        with open(log, "a") as out:
+            out.write(json.dumps([os.getpid(), rows]) + "\n")
+        return found
+
+    return noted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_is_written_once_by_every_reading_process_a_mailboxs_logins_from_all_parts_as_one_row(
+    registry, source, alpha_mailbox, beta_mailbox, tmp_path, monkeypatch
+):
+    """ingest_maillog's reading processes tally the parts of a file in memory and then
+    each writes its share of the evidence (its mailboxes) itself, on its own connection:
+    a mailbox's 300 logins in 30 parts of the file become one evidence row written once
+    (not one update per part), and the two processes' shares share no row."""
+    import json
+    import os
+
+    from checks.evidence import recording
+
+    lines = [
+        dovecot(user, session=f"{user}{n}", minutes_ago=1 + n % 50)
+        for n in range(300)
+        for user in ("info", "sales")
+    ]
+    one_go, expected, path = counted_in_one_go_then_forgotten(lines, source, tmp_path)
+    log = tmp_path / "writers.jsonl"
+    monkeypatch.setattr(recording, "tally_write", _written_by(log))
+    counts, _ = evidence_ingest(
+        blocks=file_blocks(path, path.stat().st_size // 30), source=source, processes=2
+    )
+    assert evidence_rows() == expected and len(expected) == 2
+    assert counts["recorded"] == one_go["recorded"] == 600
+    writers = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len({pid for pid, _rows in writers}) == 2 and os.getpid() not in dict(writers)
+    # info's row and sales's, each written once: by one process each (by their ids' parts)
+    apart = alpha_mailbox.pk % 2 != beta_mailbox.pk % 2
+    assert sorted(rows for _pid, rows in writers) == ([1, 1] if apart else [0, 2])
+    parts = SeenSessions.objects.values_list("part", flat=True).distinct()
+    assert sorted(parts) == sorted({alpha_mailbox.pk % 4, beta_mailbox.pk % 4})
+
+
+def test_sessions_kept_in_another_part_of_their_minute_still_count_once(
+    registry, source, alpha_mailbox
+):
+    """Sessions counted before their minute was kept in parts (migration 0010 leaves them
+    in part 0), or by a mailbox that has since changed: a session found in any part of its
+    minute is not counted again."""
+    line = dovecot("info", session="kept-elsewhere")
+    ingest(source, line)
+    (row,) = SeenSessions.objects.all()
+    SeenSessions.objects.filter(pk=row.pk).update(part=(row.part + 1) % 4)
+    counts, _ = ingest(source, line, dovecot("info", session="new"))
+    assert (counts["duplicate"], counts["recorded"]) == (1, 1)
+    assert LoginEvidence.objects.get().count == 2
