@@ -2,17 +2,19 @@
 and which endpoint → counted per (mailbox, protocol, endpoint, TLS, TLS version).
 
 Idempotent: every event's session key is hashed (8 bytes) into the row of its minute
-(`SeenSessions`, locked while a batch is written); only keys not there yet are counted.
+and part (`SeenSessions`, locked while a batch is written); only keys in no part of
+their minute yet are counted.
 Each batch (the keys, the evidence upserts and the source's counts) is one transaction,
 so a batch is either wholly counted or not at all, and repeating it counts nothing twice.
 
 Speed: a file is read by one process per core, each taking parts of it in turn and
-tallying them in memory (`Tally`); this process adds the tallies up and writes them, a
-million sessions at a time (`_tally_parallel`): a mailbox's logins anywhere in the file
-become one row update. A shipper's batch is read in a thread while the database writes
-(`checks.evidence.reading`). Per batch the database sees a handful of statements (COPY
-and one insert-on-conflict for the evidence, one insert, one select and one update for
-the sessions).
+tallying them in memory (`Tally`); a million sessions at a time, each process writes its
+share (its mailboxes, modulo the number of processes) on its own connection, all at
+once (`_tally_parallel`): a mailbox's logins anywhere in the file become one row
+update. A shipper's batch is read in a thread while the database writes
+(`checks.evidence.reading`). Per transaction the database sees a handful of statements
+(binary COPY and one insert-on-conflict for the evidence; a select, an insert and an
+update for the sessions).
 """
 
 from __future__ import annotations
