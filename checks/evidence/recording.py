@@ -8,7 +8,7 @@ Each batch (the keys, the evidence upserts and the source's counts) is one trans
 so a batch is either wholly counted or not at all, and repeating it counts nothing twice.
 
 Speed: a file is read by one process per core, each taking parts of it in turn and
-tallying them in memory (`Tally`); a million sessions at a time, each process writes its
+tallying them in memory (`Tally`); half a million sessions at a time, each process writes its
 share (its mailboxes, modulo the number of processes) on its own connection, all at
 once (`_tally_parallel`): a mailbox's logins anywhere in the file become one row
 update. A shipper's batch is read in a thread while the database writes
@@ -54,8 +54,9 @@ from checks.evidence.reading import (
 AMBIGUOUS = -1  # a login name more than one mailbox answers to
 NO_SERVER = (None, False)  # an address the registry does not know
 BATCH_SIZE = 50_000  # events per transaction
-# of a file read by several processes (`_tally_parallel`): about 100 MB of memory
-FILE_BATCH_SIZE = 1_000_000
+# Sessions per transaction of a file read by several processes (`_tally_parallel`): held
+# in their memory until written, about 1 KB each (bench/README.md), 500 MB at most in all.
+FILE_BATCH_SIZE = 500_000
 CHUNK = 500  # rows per INSERT statement
 # A minute's sessions are kept in this many rows (parts: the mailbox id, or the session
 # key, modulo this), which several connections write at once.
