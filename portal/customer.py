@@ -12,9 +12,11 @@ from accounts.models import Customer, Mailbox, SettingsSheet
 from accounts.roles import is_staff_member
 from accounts.scoping import get_visible_or_404
 from checks.evidence.summary import mailbox_connections
+from checks.fixes import explanation
 from portal.mailbox_states import (
+    PROGRAM_CODES,
     mailbox_statuses,
-    problem_sentences,
+    problem_findings,
     states_summary,
     with_states,
 )
@@ -62,6 +64,7 @@ def customer_mailbox(request, slug, code):
         code=code,
     )
     status = mailbox_statuses([mailbox], _language())[0]
+    problems = problem_findings(mailbox) if status.changes_pending else []
     history = SettingsSheet.objects.visible_to(request.user).filter(mailbox=mailbox)
     return render(
         request,
@@ -70,7 +73,9 @@ def customer_mailbox(request, slug, code):
             "customer": mailbox.customer,
             "mailbox": mailbox,
             "status": status,
-            "explanations": problem_sentences(mailbox) if status.changes_pending else [],
+            "explanations": [explanation(finding) for finding in problems],
+            # Only the logs say so: the sheet is right, the mail program does not use it.
+            "program_only": bool(problems) and {f.code for f in problems} <= set(PROGRAM_CODES),
             "history": history,
             "connections": mailbox_connections(mailbox.pk),
         },

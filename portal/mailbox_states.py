@@ -3,7 +3,7 @@ what changes.
 
 | state | when |
 |---|---|
-| change needed | an open finding that a settings change fixes, and no "I have changed my settings" since it appeared |
+| change needed | an open finding that a settings change fixes (the sheet's, or the servers' logs showing the mail program still logging in without encryption or the old way), and no "I have changed my settings" since it appeared |
 | waiting for confirmation | such a finding is open, but the customer said after it appeared that they changed |
 | done | no such finding is open, and there was one before (resolved) or the customer said they changed |
 | no change needed | none of the above |
@@ -38,12 +38,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Confirmation, Mailbox
 from checks.findings import open_findings
-from checks.fixes import explanation, recommended_sheets
+from checks.fixes import recommended_sheets
 from checks.models import Finding
 from portal.campaigns.lifecycle import SHEET_CODES
 from portal.guides.builder import Change, sheet_changes
 from portal.guides.catalog import CATALOG
 from portal.models import Campaign, CampaignMailbox
+
+# What the servers' logs say the mail program still does against the settings on record
+# (without encryption, on an old name, address or port): a change of the program's
+# settings, as the sheet's findings are. (An outdated TLS version asks for a newer
+# program instead; the page's "what our mail servers see" says so.)
+PROGRAM_CODES = ("insecure-login-seen", "legacy-endpoint-seen")
+STATE_CODES = (*SHEET_CODES, *PROGRAM_CODES)
 
 
 class State:
@@ -72,9 +79,9 @@ def with_states(mailboxes: QuerySet) -> QuerySet:
     """The mailboxes annotated with `state`, `deadline` (the earliest cutover of a
     running campaign that still waits for the mailbox, or None) and `confirmed_at`
     (the latest "I have changed my settings")."""
-    problems = open_findings().filter(mailbox=OuterRef("pk"), code__in=SHEET_CODES)
+    problems = open_findings().filter(mailbox=OuterRef("pk"), code__in=STATE_CODES)
     solved = Finding.objects.filter(
-        mailbox=OuterRef("pk"), code__in=SHEET_CODES, resolved_at__isnull=False
+        mailbox=OuterRef("pk"), code__in=STATE_CODES, resolved_at__isnull=False
     )
     confirmations = Confirmation.objects.filter(mailbox=OuterRef("pk")).order_by("-confirmed_at")
     campaigns = (
@@ -179,8 +186,8 @@ def mailbox_statuses(mailboxes: list[Mailbox], lang: str) -> list[MailboxStatus]
     return statuses
 
 
-def problem_sentences(mailbox: Mailbox) -> list[str]:
-    """Why the mailbox needs a change: its open findings that a settings change
-    fixes, each in one sentence."""
-    problems = open_findings().filter(mailbox=mailbox, code__in=SHEET_CODES)
-    return [explanation(finding) for finding in problems.order_by("side", "code")]
+def problem_findings(mailbox: Mailbox) -> list[Finding]:
+    """Why the mailbox needs a change: its open findings that a settings change fixes
+    (`explanation` puts each in one sentence)."""
+    problems = open_findings().filter(mailbox=mailbox, code__in=STATE_CODES)
+    return list(problems.order_by("side", "code"))

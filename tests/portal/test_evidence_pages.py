@@ -141,3 +141,54 @@ def test_the_forecast_without_logs_says_in_japanese_how_to_read_them(client, req
     assert "ingest_maillog コマンド" in page and "ログ受信トークン" in page
     assert "README" not in page and "Evidence from" not in page
     assert (reverse("admin:checks_ingesttoken_changelist") in page) is link
+
+
+def test_a_program_still_logging_in_without_encryption_needs_a_change_not_done(
+    client, alpha_person, alpha_mailbox
+):
+    """The sheet on record is right, but the servers still see the mail program log in
+    without encryption: the mailbox is not "done" (the page would contradict itself), it
+    needs a change of the program's settings, with the guide; once the customer says they
+    changed it, it waits; once the logs no longer show it, it is done."""
+    from accounts.models import Confirmation, ServerName
+    from checks.findings import findings_recompute
+    from checks.models import Finding
+
+    ServerName.objects.create(hostname="mail.hosting.example", status="current")
+    seen(alpha_mailbox, port=110, tls=False, version="", days_ago=2)
+    findings_recompute()
+    assert set(Finding.objects.filter(resolved_at=None).values_list("code", flat=True)) == {
+        "insecure-login-seen", "legacy-endpoint-seen"
+    }  # fmt: skip
+    page = mailbox_page(client, alpha_person, alpha_mailbox, "ja")
+    assert "要変更" in page and "対応済み" not in page
+    assert "お使いのメールソフトはまだその設定で接続していません" in page
+    assert "新しい設定はサポート窓口からご案内します" not in page
+    assert "暗号化なしのログインが記録されています" in page  # why, from the finding
+    home = client.get("/c/alpha/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 mailbox needs a change of its settings." in home
+
+    Confirmation.objects.create(mailbox=alpha_mailbox, mail_client="thunderbird")
+    page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
+    assert "Waiting for confirmation" in page and "You told us on" in page
+
+    Finding.objects.filter(mailbox=alpha_mailbox).update(resolved_at=timezone.now())
+    page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
+    assert "The change is complete. Thank you." in page
+
+
+def test_an_outdated_tls_version_alone_asks_for_a_newer_program_not_a_settings_change(
+    client, alpha_person, alpha_mailbox
+):
+    from accounts.models import ServerName
+    from checks.findings import findings_recompute
+    from checks.models import Finding
+
+    ServerName.objects.create(hostname="mail.hosting.example", status="current")
+    seen(alpha_mailbox, version="TLSv1", days_ago=2)
+    findings_recompute()
+    open_codes = Finding.objects.filter(resolved_at=None).values_list("code", flat=True)
+    assert list(open_codes) == ["legacy-tls-seen"]
+    page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
+    assert "Please change the settings" not in page
+    assert "Please update the mail program." in page
