@@ -587,3 +587,68 @@ def test_sessions_kept_in_another_part_of_their_minute_still_count_once(
     counts, _ = ingest(source, line, dovecot("info", session="new"))
     assert (counts["duplicate"], counts["recorded"]) == (1, 1)
     assert LoginEvidence.objects.get().count == 2
+
+
+def _killed_while_writing(total, **kwargs):
+    """tally_write that SIGKILLs its process after the database got part of its work
+    (the sessions and the staged rows), before it commits: the process that writes the
+    share of odd mailbox ids (see the test below)."""
+    import os
+    import signal
+
+    from checks.evidence import recording
+
+    if any(key[0] % 2 for key in total.rows):
+        real_merge = recording._merge
+
+        def merge_then_die(cursor, rows):
+            real_merge(cursor, rows)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        recording._merge = merge_then_die
+    return _WRITE(total, **kwargs)
+
+
+_WRITE = None  # the real tally_write, while the test runs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reading_process_killed_while_writing_its_share_loses_it_whole_and_a_rerun_counts_it_once(
+    registry, source, alpha_mailbox, beta_mailbox, tmp_path, monkeypatch
+):
+    """The reading processes write their shares at the same time; one is SIGKILLed in the
+    middle of its transaction (rows merged, not committed). The command stops with its
+    error; the killed share is not counted at all (not half of it), the other one wholly
+    or not at all (the command stops it when it sees the first gone), and running the
+    command again counts the rest, nothing twice."""
+    from django.core.management.base import CommandError
+
+    from checks.evidence import reading, recording
+    from checks.management.commands import ingest_maillog
+
+    assert alpha_mailbox.pk % 2 != beta_mailbox.pk % 2  # one share each
+    lines = [
+        dovecot(user, session=f"{user}{n}", minutes_ago=1 + n % 50)
+        for n in range(100)
+        for user in ("info", "sales")
+    ]
+    one_go, expected, path = counted_in_one_go_then_forgotten(lines, source, tmp_path)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 4000)
+    monkeypatch.setattr(ingest_maillog, "reading_processes", lambda: 2)
+    monkeypatch.setattr(sys.modules[__name__], "_WRITE", recording.tally_write)
+    monkeypatch.setattr(recording, "tally_write", _killed_while_writing)
+    with pytest.raises(CommandError, match="reading process stopped"):
+        call_command("ingest_maillog", str(path), source=source.name, stdout=StringIO())
+    odd = alpha_mailbox if alpha_mailbox.pk % 2 else beta_mailbox
+    even = beta_mailbox if odd is alpha_mailbox else alpha_mailbox
+    assert not LoginEvidence.objects.filter(mailbox=odd).exists()
+    assert not SeenSessions.objects.filter(part=odd.pk % 4).exists()
+    assert list(LoginEvidence.objects.filter(mailbox=even).values_list("count", flat=True)) in (
+        [],
+        [100],
+    )
+
+    monkeypatch.setattr(recording, "tally_write", _WRITE)
+    call_command("ingest_maillog", str(path), source=source.name, stdout=StringIO())
+    assert evidence_rows() == expected
+    assert sessions_counted() == one_go["recorded"] == 200
