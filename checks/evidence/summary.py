@@ -38,6 +38,7 @@ class Connection:
     mode: str  # "SSL/TLS", "STARTTLS" or "" (not known, or no encryption)
     at: datetime  # the latest such login
     outdated_tls: str = ""  # e.g. "TLS 1.0": encrypted with a version of OLD_TLS
+    secure_since: bool = False  # (without encryption) a login with a current TLS came after
 
 
 def mailbox_connections(mailbox_id: int) -> list[Connection]:
@@ -58,8 +59,12 @@ def mailbox_connections(mailbox_id: int) -> list[Connection]:
         else:
             mode = "STARTTLS" if row.port else ""
         outdated = "" if current or not secure else OLD_TLS_NAMES[row.tls_version]
+        later = latest.get((protocol, True, True))
+        secure_since = not secure and later is not None and later.last_seen > row.last_seen
         connections.append(
-            Connection(PROTOCOL_NAMES[protocol], secure, mode, row.last_seen, outdated)
+            Connection(
+                PROTOCOL_NAMES[protocol], secure, mode, row.last_seen, outdated, secure_since
+            )
         )
     return connections
 
