@@ -3,9 +3,9 @@ what changes.
 
 | state | when |
 |---|---|
-| change needed | an open finding that a settings change fixes (the sheet's, or the servers' logs showing the mail program still logging in without encryption or the old way), and no "I have changed my settings" since it appeared (for the logs' findings: or a login the old way since) |
-| waiting for confirmation | such a finding is open, but the customer said after it appeared that they changed (for the logs' findings: and no login since) |
-| done | no such finding is open, and there was one before (resolved) or the customer said they changed; or the logins since the customer said so are the new way only |
+| change needed | an open finding that a settings change fixes, and no "I have changed my settings" since it appeared |
+| waiting for confirmation | such a finding is open, but the customer said after it appeared that they changed |
+| done | no such finding is open, and there was one before (resolved) or the customer said they changed |
 | no change needed | none of the above |
 | no settings on record | the mailbox has no settings sheet yet |
 
@@ -37,22 +37,13 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Confirmation, Mailbox
-from checks.evidence.models import LoginEvidence
-from checks.evidence.summary import new_way_q, old_way_q
 from checks.findings import open_findings
-from checks.fixes import recommended_sheets
+from checks.fixes import explanation, recommended_sheets
 from checks.models import Finding
 from portal.campaigns.lifecycle import SHEET_CODES
 from portal.guides.builder import Change, sheet_changes
 from portal.guides.catalog import CATALOG
 from portal.models import Campaign, CampaignMailbox
-
-# What the servers' logs say the mail program still does against the settings on record
-# (without encryption, on an old name, address or port): a change of the program's
-# settings, as the sheet's findings are. (An outdated TLS version asks for a newer
-# program instead; the page's "what our mail servers see" says so.)
-PROGRAM_CODES = ("insecure-login-seen", "legacy-endpoint-seen")
-STATE_CODES = (*SHEET_CODES, *PROGRAM_CODES)
 
 
 class State:
@@ -83,7 +74,7 @@ def with_states(mailboxes: QuerySet) -> QuerySet:
     (the latest "I have changed my settings")."""
     problems = open_findings().filter(mailbox=OuterRef("pk"), code__in=SHEET_CODES)
     solved = Finding.objects.filter(
-        mailbox=OuterRef("pk"), code__in=STATE_CODES, resolved_at__isnull=False
+        mailbox=OuterRef("pk"), code__in=SHEET_CODES, resolved_at__isnull=False
     )
     confirmations = Confirmation.objects.filter(mailbox=OuterRef("pk")).order_by("-confirmed_at")
     campaigns = (
@@ -98,51 +89,15 @@ def with_states(mailboxes: QuerySet) -> QuerySet:
         confirmed_at=Subquery(confirmations.values("confirmed_at")[:1]),
         deadline=Subquery(campaigns.values("campaign__cutover")[:1]),
     )
-
-    def logins_since_confirmed(way: Q) -> Exists:
-        return Exists(
-            LoginEvidence.objects.filter(
-                way, mailbox=OuterRef("pk"), last_seen__gt=OuterRef("confirmed_at")
-            )
-        )
-
-    # The logs' findings (PROGRAM_CODES) stay open for the window after the last such
-    # login; once the customer says they changed, the logins after that tell (as a
-    # campaign's verification does): the new way and not the old one since: done; the
-    # old way since: the change did not take; nothing since: waiting.
-    annotated = annotated.annotate(
-        program_problem=Exists(
-            open_findings().filter(mailbox=OuterRef("pk"), code__in=PROGRAM_CODES)
-        ),
-        old_since_confirmed=logins_since_confirmed(old_way_q()),
-        new_since_confirmed=logins_since_confirmed(new_way_q()),
-    )
-    sheet_change = Q(problem_since__isnull=False) & (
-        Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=F("problem_since"))
-    )
-    sheet_waiting = Q(problem_since__isnull=False, confirmed_at__gte=F("problem_since"))
-    program_change = Q(program_problem=True) & (
-        Q(confirmed_at__isnull=True) | Q(old_since_confirmed=True)
-    )
-    program_waiting = Q(
-        program_problem=True,
-        confirmed_at__isnull=False,
-        old_since_confirmed=False,
-        new_since_confirmed=False,
-    )
     # The first that holds, as in the table above. `state_order` is built from the same
     # conditions rather than from `state`: referring to `state` would repeat its whole
     # CASE (with its subqueries) once per state in the SQL, and building that SQL took
-    # longer than running it. (A program problem left over at DONE is one the logins
-    # since the confirmation have settled.)
+    # longer than running it.
     conditions = [
         (State.NO_SHEET, Q(current_sheet__isnull=True)),
-        (State.CHANGE, sheet_change | program_change),
-        (State.WAITING, sheet_waiting | program_waiting),
-        (
-            State.DONE,
-            Q(confirmed_at__isnull=False) | Exists(solved) | Q(program_problem=True),
-        ),
+        (State.WAITING, Q(problem_since__isnull=False, confirmed_at__gte=F("problem_since"))),
+        (State.CHANGE, Q(problem_since__isnull=False)),
+        (State.DONE, Q(confirmed_at__isnull=False) | Exists(solved)),
     ]
     return annotated.annotate(
         state=Case(
@@ -224,11 +179,8 @@ def mailbox_statuses(mailboxes: list[Mailbox], lang: str) -> list[MailboxStatus]
     return statuses
 
 
-def problem_findings(mailbox: Mailbox) -> list[Finding]:
-    """Why the mailbox (from `with_states`) needs a change: its open findings that a
-    settings change fixes (`explanation` puts each in one sentence); the logs' only
-    while they still count (not when the logins since the confirmation settled them)."""
-    settled = mailbox.confirmed_at is not None and not mailbox.old_since_confirmed
-    codes = SHEET_CODES if settled and mailbox.new_since_confirmed else STATE_CODES
-    problems = open_findings().filter(mailbox=mailbox, code__in=codes)
-    return list(problems.order_by("side", "code"))
+def problem_sentences(mailbox: Mailbox) -> list[str]:
+    """Why the mailbox needs a change: its open findings that a settings change
+    fixes, each in one sentence."""
+    problems = open_findings().filter(mailbox=mailbox, code__in=SHEET_CODES)
+    return [explanation(finding) for finding in problems.order_by("side", "code")]

@@ -143,74 +143,37 @@ def test_the_forecast_without_logs_says_in_japanese_how_to_read_them(client, req
     assert (reverse("admin:checks_ingesttoken_changelist") in page) is link
 
 
-def test_a_program_still_logging_in_without_encryption_needs_a_change_not_done(
+def test_a_program_still_logging_in_without_encryption_is_not_called_done(
     client, alpha_person, alpha_mailbox
 ):
-    """The sheet on record is right, but the servers still see the mail program log in
-    without encryption: the mailbox is not "done" (the page would contradict itself), it
-    needs a change of the program's settings, with the guide. Once the customer says they
-    changed it, the logins after that tell: none yet, it waits; the old way again, the
-    change did not take; the new way only, it is done (as a campaign verifies)."""
-    from accounts.models import Confirmation, ServerName
+    """The sheet on record needs nothing, but the servers still see the mail program log
+    in without encryption: the mailbox page does not say "nothing to do" or "done" above
+    "we still see your mail program connecting without encryption"; it says the program
+    does not use the settings on record yet, with the guide. Once a login with current
+    TLS came after, the page is as the state says, and the logs' line says so."""
+    from accounts.models import ServerName
     from checks.findings import findings_recompute
-    from checks.models import Finding
 
     ServerName.objects.create(hostname="mail.hosting.example", status="current")
-    seen(alpha_mailbox, port=110, tls=False, version="", days_ago=2)
-    findings_recompute()
-    assert set(Finding.objects.filter(resolved_at=None).values_list("code", flat=True)) == {
-        "insecure-login-seen", "legacy-endpoint-seen"
-    }  # fmt: skip
-    page = mailbox_page(client, alpha_person, alpha_mailbox, "ja")
-    assert "要変更" in page and "対応済み" not in page
-    assert "お使いのメールソフトはまだその設定で接続していません" in page
-    assert "新しい設定はサポート窓口からご案内します" not in page
-    assert "暗号化なしのログインが記録されています" in page  # why, from the finding
-    home = client.get("/c/alpha/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "1 mailbox needs a change of its settings." in home
-
-    confirmed = Confirmation.objects.create(mailbox=alpha_mailbox, mail_client="thunderbird")
-    page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
-    assert "Waiting for confirmation" in page and "You told us on" in page
-
-    now = timezone.now()  # the same program logs in the old way again
-    LoginEvidence.objects.filter(mailbox=alpha_mailbox, port=110).update(last_seen=now)
-    old_again = timezone.localtime(now).strftime("%-m/%-d %H:%M")
-    page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
-    assert "Change needed" in page and "Please change the settings" in page
-    assert f"connecting without encryption (POP3, last on {old_again})" in page
-
-    LoginEvidence.objects.all().delete()  # as if the old way was only before the confirmation
     insecure = seen(alpha_mailbox, port=110, tls=False, version="", days_ago=2)
-    Confirmation.objects.filter(pk=confirmed.pk).update(
-        confirmed_at=timezone.now() - timedelta(days=1)
-    )
+    findings_recompute()
+    page = mailbox_page(client, alpha_person, alpha_mailbox, "ja")
+    assert "お使いのメールソフトはまだその設定で接続していません" in page
+    assert "変更不要" not in page and "お手続きは不要です" not in page
+    assert "お使いのメールソフトが暗号化なしで接続しているのをまだ確認しています" in page
+    assert "warning-box" in page and "メールソフトを選んで手順を見る" in page
+
     secure = seen(alpha_mailbox, port=995, days_ago=0)
     page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
-    assert "The change is complete. Thank you." in page
-    assert "Please change the settings" not in page and "The server logs show" not in page
+    assert "The change is complete." in page or "fine as they are" in page  # as the state says
+    assert "does not use them yet" not in page and "We still see" not in page
     assert (
         f"Your mail program connected without encryption (POP3) until {insecure}; it has"
         " connected securely since." in page
     )
     assert f"last connected securely (POP3, SSL/TLS) on {secure}." in page
-    assert "We still see" not in page
     page = mailbox_page(client, alpha_person, alpha_mailbox, "ja")
     assert f"お使いのメールソフトは {insecure} まで暗号化なしで接続していました（POP3）。" in page
-    assert "対応済み" in page
-
-
-def test_the_logs_finding_gone_leaves_the_mailbox_done(client, alpha_person, alpha_mailbox):
-    from accounts.models import ServerName
-    from checks.findings import findings_recompute
-    from checks.models import Finding
-
-    ServerName.objects.create(hostname="mail.hosting.example", status="current")
-    seen(alpha_mailbox, port=110, tls=False, version="", days_ago=2)
-    findings_recompute()
-    Finding.objects.filter(mailbox=alpha_mailbox).update(resolved_at=timezone.now())
-    page = mailbox_page(client, alpha_person, alpha_mailbox, "en")
-    assert "The change is complete. Thank you." in page
 
 
 def test_an_outdated_tls_version_alone_asks_for_a_newer_program_not_a_settings_change(
