@@ -8,10 +8,10 @@ Each batch (the keys, the evidence upserts and the source's counts) is one trans
 so a batch is either wholly counted or not at all, and repeating it counts nothing twice.
 
 Speed: a file is read by one process per core, each taking parts of it in turn and
-tallying them in memory (`Tally`); half a million sessions at a time, each process writes its
-share (its mailboxes, modulo the number of processes) on its own connection, all at
-once (`_tally_parallel`): a mailbox's logins anywhere in the file become one row
-update. A shipper's batch is read in a thread while the database writes
+tallying them in memory (`Tally`); half a million sessions at a time, each process
+writes its share of the mailboxes (by their ids) on its own connection, all at once
+(`_tally_parallel`): a mailbox's logins anywhere in the file become one row update.
+A shipper's batch is read in a thread while the database writes
 (`checks.evidence.reading`). Per transaction the database sees a handful of statements
 (binary COPY and one insert-on-conflict for the evidence; a select, an insert and an
 update for the sessions).
@@ -280,19 +280,13 @@ class Tally:
     rows: dict[tuple, list] = field(default_factory=dict)
     sessions: dict[tuple[int, int], tuple[list[int], list]] = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
-    recorded: int = 0  # (while `tally` counts)
-
-    def logins(self) -> int:
-        return sum(len(keys) for keys, _ in self.sessions.values())
 
 
-def tally(
-    logins: Iterable[Login], directory: Directory, into: Tally | list[Tally] | None = None
-) -> Tally | list[Tally]:
-    """The logins counted into a tally (a new one, or `into`), each session once. Into a
-    list of tallies, each session goes to the one its part says (SESSION_PARTS, modulo
-    their number): tallies that share no evidence row and no row of sessions."""
-    targets = [Tally()] if into is None else into if isinstance(into, list) else [into]
+def tally(logins: Iterable[Login], directory: Directory, into: list[Tally] | None = None) -> Tally:
+    """The logins counted into a new tally, each session once; or into the tallies of
+    `into`, each session into the one its part says (SESSION_PARTS, modulo their number):
+    tallies that share no evidence row and no row of sessions (returns the first)."""
+    targets = [Tally()] if into is None else into
     spread = len(targets)
     # Once per login: names looked up through local names.
     find_mailbox, find_address = directory.logins.get, directory.addresses.get
@@ -340,7 +334,7 @@ def tally(
                 if at >= row[3]:
                     row[3], row[5] = at, remote
                 row[4] += 1
-            target.recorded += 1
+            target.counts["recorded"] += 1
         place = (int(at // 60), part)
         found = target.sessions.get(place)
         if found is None:
@@ -348,11 +342,8 @@ def tally(
         else:
             found[0].append(key)
             found[1].append(added)
-    for target in targets:
-        target.counts["recorded"] += target.recorded
-        target.recorded = 0
     targets[0].counts["duplicate"] += duplicate
-    return targets if isinstance(into, list) else targets[0]
+    return targets[0]
 
 
 def tally_add(total: Tally, part: Tally) -> None:
@@ -428,8 +419,9 @@ def _insert_seen(cursor, total: Tally) -> None:
         by_part[place] -= keys
 
     postgresql = connection.vendor == "postgresql"
-    minutes = {number: _time(number * 60) for number in numbers}
-    if postgresql:  # (minutes as numbers: quicker to hand over than times)
+    # (PostgreSQL is handed the minutes as numbers: quicker to hand over than times.)
+    minutes = {} if postgresql else {number: _time(number * 60) for number in numbers}
+    if postgresql:
         cursor.execute(
             f"SELECT {MINUTE_NUMBER}, keys FROM {table} WHERE minute = ANY(ARRAY(SELECT"
             " to_timestamp(n * 60) FROM unnest(%s::bigint[]) AS n))",
@@ -560,8 +552,8 @@ def evidence_ingest(
     the lines read; `postfix_tls` carries Postfix's open connections from one call to the
     next (see LogReader). With `processes` > 1 the lines, or `blocks` (`file_blocks`), are
     read by that many processes (forked: not from a daemonic process such as a Celery
-    worker's child); outside a transaction each of them also records what it read
-    (`_record_parallel`), inside one they hand the logins back to this one."""
+    worker's child); outside a transaction they tally what they read and write it
+    themselves (`_tally_parallel`), inside one they hand the logins back to this one."""
     postfix_tls = {} if postfix_tls is None else postfix_tls
     found: list[Directory | None] = [None]
 
@@ -572,6 +564,7 @@ def evidence_ingest(
 
     total: Counter = Counter()
     mailboxes: set[int] = set()
+    reported = processes > 1 and not connection.in_atomic_block  # (as parts are read)
 
     def counted(counts: Counter, touched: set[int], read: Counter) -> None:
         total.update(counts)
@@ -579,8 +572,6 @@ def evidence_ingest(
         mailboxes.update(touched)
         if progress is not None and not reported:
             progress.update(read["lines"])
-
-    reported = processes > 1 and not connection.in_atomic_block  # as parts are read
 
     work = blocks if blocks is not None else line_blocks(lines)
     if processes > 1 and not connection.in_atomic_block:
